@@ -1,0 +1,1017 @@
+//! The [`Pusher`] client and its HTTP API calls.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::channel::{
+    self, ChannelKind, ENCRYPTED_PREFIX, IntoChannels, PRESENCE_PREFIX, USER_CHANNEL_PREFIX,
+};
+use crate::config::{Clock, Limits, NonceSource, PusherBuilder};
+use crate::encryption::{self, MasterKey};
+use crate::error::{ApiError, Error, TransportError, TransportKind, ValidationError};
+use crate::event::{BatchEvent, Data, Info};
+use crate::response::{
+    BatchResponse, ChannelCounts, ChannelInfo, ChannelList, PresenceUsers, TriggerResponse,
+};
+use crate::signing::{self, Credentials};
+
+/// Sent as `User-Agent` and `X-Pusher-Library`, as the official SDKs identify themselves.
+pub(crate) const USER_AGENT: &str = concat!("pusher-client-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The most of an answer the client reads; larger answers are an error, not a memory hazard.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// How much of an error answer's body is kept in [`ApiError`].
+const MAX_ERROR_BODY: usize = 4 * 1024;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A client for the Pusher Channels HTTP API.
+///
+/// Cheap to clone (an `Arc` inside): build one at start-up and share it; every clone uses the
+/// same keep-alive connection pool. `Send + Sync`. `Debug` never shows the secret.
+///
+/// ```
+/// use pusher_client::Pusher;
+///
+/// # async fn run() -> Result<(), pusher_client::Error> {
+/// let pusher = Pusher::builder("123456", "app-key", "app-secret")
+///     .cluster("eu")
+///     .build()?;
+/// pusher.trigger("my-channel", "my-event", serde_json::json!({"message": "hello"})).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Pusher {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) app_id: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) base_url: String,
+    pub(crate) api_prefix: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) timeout: Duration,
+    pub(crate) limits: Limits,
+    pub(crate) master_key: Option<MasterKey>,
+    /// The app's own credentials first, then any extra webhook keys (rotation).
+    pub(crate) webhook_credentials: Vec<Credentials>,
+    pub(crate) clock: Clock,
+    pub(crate) nonce_source: Option<NonceSource>,
+}
+
+impl fmt::Debug for Pusher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Pusher")
+            .field("app_id", &i.app_id)
+            .field("key", &i.credentials.key)
+            .field("secret", &"<redacted>")
+            .field("base_url", &i.base_url)
+            .field("timeout", &i.timeout)
+            .field("limits", &i.limits)
+            .field(
+                "encryption_master_key",
+                &i.master_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pusher {
+    /// Starts configuring a client for the app with these credentials (from the Pusher
+    /// dashboard's "App Keys" page, or your self-hosted server's config).
+    pub fn builder(
+        app_id: impl Into<String>,
+        key: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> PusherBuilder {
+        PusherBuilder::new(app_id.into(), key.into(), secret.into())
+    }
+
+    /// Builds a client from `http[s]://KEY:SECRET@HOST[:PORT]/apps/APP_ID`.
+    ///
+    /// ```
+    /// let pusher = pusher_client::Pusher::from_url("https://key:secret@api-eu.pusher.com/apps/1")?;
+    /// assert_eq!(pusher.key(), "key");
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn from_url(url: &str) -> Result<Pusher, Error> {
+        PusherBuilder::from_url(url)?.build()
+    }
+
+    /// Builds a client from the environment; see [`PusherBuilder::from_env`] for the variables.
+    ///
+    /// ```no_run
+    /// let pusher = pusher_client::Pusher::from_env()?;
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Pusher, Error> {
+        PusherBuilder::from_env()?.build()
+    }
+
+    /// The app id.
+    pub fn app_id(&self) -> &str {
+        &self.inner.app_id
+    }
+
+    /// The app key (public; pusher-js uses it too).
+    pub fn key(&self) -> &str {
+        &self.inner.credentials.key
+    }
+
+    /// Scheme, host and port requests go to, e.g. `https://api-mt1.pusher.com`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The limits checked before sending.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// `true` if an end-to-end encryption master key is configured.
+    pub fn has_encryption(&self) -> bool {
+        self.inner.master_key.is_some()
+    }
+
+    /// Triggers the event `event` with `data` on one or many channels.
+    ///
+    /// Await the returned [`Trigger`] to send it; set options on it first. Everything is
+    /// validated before anything is sent. On a `private-encrypted-` channel (which must then be
+    /// the only channel) the data is encrypted with the configured master key.
+    ///
+    /// ```
+    /// use pusher_client::{Info, Pusher};
+    /// use serde_json::json;
+    ///
+    /// # async fn run(pusher: Pusher) -> Result<(), pusher_client::Error> {
+    /// // One channel, JSON data.
+    /// pusher.trigger("orders", "created", json!({"id": 42})).await?;
+    ///
+    /// // Several channels, a string sent exactly as given, one connection excluded,
+    /// // and the channels' subscription counts asked for.
+    /// let answer = pusher
+    ///     .trigger(["orders", "audit"], "note", "plain text")
+    ///     .exclude("1234.5678")
+    ///     .info(Info::SUBSCRIPTION_COUNT)
+    ///     .await?;
+    /// for (channel, counts) in &answer.channels {
+    ///     println!("{channel}: {:?} subscribers", counts.subscription_count);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn trigger(
+        &self,
+        channels: impl IntoChannels,
+        event: impl Into<String>,
+        data: impl Into<Data>,
+    ) -> Trigger<'_> {
+        Trigger {
+            pusher: self,
+            channels: channels.into_channel_names(),
+            event: event.into(),
+            data: data.into(),
+            socket_id: None,
+            info: Info::NONE,
+        }
+    }
+
+    /// Triggers several events in as few requests as the batch limit allows.
+    ///
+    /// A batch longer than [`Limits::max_batch_size`] (10 on Pusher's multi-tenant clusters) is
+    /// split into consecutive requests, sent one after another in order. Every event is
+    /// validated before the first request is sent. If a later request fails after earlier ones
+    /// were accepted, the error is [`Error::PartialBatch`], which says how many were delivered.
+    ///
+    /// ```
+    /// use pusher_client::{BatchEvent, Info, Pusher};
+    ///
+    /// # async fn run(pusher: Pusher) -> Result<(), pusher_client::Error> {
+    /// let answer = pusher
+    ///     .trigger_batch(vec![
+    ///         BatchEvent::new("orders", "created", r#"{"id":1}"#),
+    ///         BatchEvent::new("presence-room", "joined", "ada").info(Info::USER_COUNT),
+    ///     ])
+    ///     .await?;
+    /// assert_eq!(answer.batch.len(), 2); // one entry per event, because info was asked for
+    /// # Ok(()) }
+    /// ```
+    pub async fn trigger_batch(
+        &self,
+        events: impl IntoIterator<Item = BatchEvent>,
+    ) -> Result<BatchResponse, Error> {
+        let events: Vec<BatchEvent> = events.into_iter().collect();
+        if events.is_empty() {
+            return Err(ValidationError::EmptyBatch.into());
+        }
+        let limits = &self.inner.limits;
+        let mut prepared = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            let wrap = |e: Error| match e {
+                Error::Validation(source) => Error::Validation(ValidationError::BatchEvent {
+                    index,
+                    source: Box::new(source),
+                }),
+                other => other,
+            };
+            let channels = std::slice::from_ref(&event.channel);
+            self.check_channels(channels).map_err(wrap)?;
+            channel::check_event_name(&event.name, limits.max_event_name_len)
+                .map_err(|e| wrap(e.into()))?;
+            if let Some(socket_id) = &event.socket_id {
+                channel::check_socket_id(socket_id).map_err(|e| wrap(e.into()))?;
+            }
+            check_info(channels, event.info).map_err(|e| wrap(e.into()))?;
+            let data = self.payload_for(channels, &event.data).map_err(wrap)?;
+            prepared.push(WireBatchEvent {
+                channel: &event.channel,
+                name: &event.name,
+                data,
+                socket_id: event.socket_id.as_deref(),
+                info: event.info.to_param(),
+            });
+        }
+        let any_info = events.iter().any(|e| !e.info.is_empty());
+        let mut answer = BatchResponse::default();
+        let mut delivered = 0;
+        for chunk in prepared.chunks(limits.max_batch_size) {
+            let body = serde_json::to_vec(&WireBatch { batch: chunk }).map_err(Error::Serialize)?;
+            let result = self
+                .request(Method::POST, "/batch_events", &[], Some(body))
+                .await
+                .and_then(|(status, bytes)| parse::<BatchResponse>(status, &bytes));
+            let part = match result {
+                Ok(part) => part,
+                Err(e) if delivered == 0 => return Err(e),
+                Err(e) => {
+                    return Err(Error::PartialBatch {
+                        delivered,
+                        source: Box::new(e),
+                    });
+                }
+            };
+            if any_info {
+                if chunk.iter().all(|e| e.info.is_none()) && part.batch.is_empty() {
+                    answer
+                        .batch
+                        .extend(std::iter::repeat_n(ChannelCounts::default(), chunk.len()));
+                } else if part.batch.len() == chunk.len() {
+                    answer.batch.extend(part.batch);
+                } else {
+                    let e = Error::MalformedResponse {
+                        status: 200,
+                        message: format!(
+                            "the batch answer has {} entries for {} events",
+                            part.batch.len(),
+                            chunk.len()
+                        ),
+                    };
+                    return Err(if delivered == 0 {
+                        e
+                    } else {
+                        Error::PartialBatch {
+                            delivered,
+                            source: Box::new(e),
+                        }
+                    });
+                }
+            }
+            delivered += chunk.len();
+        }
+        Ok(answer)
+    }
+
+    /// Sends an event to every connection of one signed-in user (pusher-js `signin()`).
+    ///
+    /// ```
+    /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
+    /// pusher.send_to_user("user-42", "notification", serde_json::json!({"unread": 3})).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_to_user(
+        &self,
+        user_id: impl AsRef<str>,
+        event: impl Into<String>,
+        data: impl Into<Data>,
+    ) -> Result<TriggerResponse, Error> {
+        let user_id = user_id.as_ref();
+        channel::check_user_id(user_id)?;
+        let channel = format!("{USER_CHANNEL_PREFIX}{user_id}");
+        let max = self.inner.limits.max_channel_name_len;
+        let len = channel.chars().count();
+        if len > max {
+            return Err(ValidationError::ChannelNameTooLong {
+                name: channel::truncate_for_message(&channel),
+                len,
+                max,
+            }
+            .into());
+        }
+        let event = event.into();
+        channel::check_event_name(&event, self.inner.limits.max_event_name_len)?;
+        let data = data.into();
+        self.check_payload_size(data.len())?;
+        self.send_trigger(&[channel], &event, data.as_str(), None, Info::NONE)
+            .await
+    }
+
+    /// Disconnects every connection of one signed-in user.
+    ///
+    /// They may reconnect unless your user authentication refuses them.
+    ///
+    /// ```
+    /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
+    /// pusher.terminate_user_connections("user-42").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn terminate_user_connections(&self, user_id: impl AsRef<str>) -> Result<(), Error> {
+        let user_id = user_id.as_ref();
+        channel::check_user_id(user_id)?;
+        let path = format!(
+            "/users/{}/terminate_connections",
+            signing::encode_path_segment(user_id)
+        );
+        let (status, bytes) = self
+            .request(Method::POST, &path, &[], Some(b"{}".to_vec()))
+            .await?;
+        parse::<serde_json::Value>(status, &bytes).map(|_| ())
+    }
+
+    /// Lists occupied channels, optionally filtered by name prefix.
+    ///
+    /// ```
+    /// use pusher_client::Info;
+    ///
+    /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
+    /// let all = pusher.channels().await?;
+    /// let rooms = pusher.channels().prefix("presence-").info(Info::USER_COUNT).await?;
+    /// for (name, summary) in &rooms.channels {
+    ///     println!("{name}: {:?} users", summary.user_count);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn channels(&self) -> ChannelsQuery<'_> {
+        ChannelsQuery {
+            pusher: self,
+            prefix: None,
+            info: Info::NONE,
+        }
+    }
+
+    /// Queries one channel's state.
+    ///
+    /// ```
+    /// use pusher_client::Info;
+    ///
+    /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
+    /// let room = pusher
+    ///     .channel("presence-room")
+    ///     .info(Info::USER_COUNT | Info::SUBSCRIPTION_COUNT)
+    ///     .await?;
+    /// println!("occupied: {}, users: {:?}", room.occupied, room.user_count);
+    /// # Ok(()) }
+    /// ```
+    pub fn channel(&self, name: impl Into<String>) -> ChannelQuery<'_> {
+        ChannelQuery {
+            pusher: self,
+            name: name.into(),
+            info: Info::NONE,
+        }
+    }
+
+    /// Lists the users on a presence channel.
+    ///
+    /// ```
+    /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
+    /// for user in pusher.users("presence-room").await?.users {
+    ///     println!("{}", user.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn users(&self, channel: impl AsRef<str>) -> Result<PresenceUsers, Error> {
+        let channel = channel.as_ref();
+        channel::check_channel(channel, self.inner.limits.max_channel_name_len)?;
+        if ChannelKind::of(channel) != ChannelKind::Presence {
+            return Err(ValidationError::NotPresenceChannel {
+                call: "users",
+                channel: channel.to_owned(),
+            }
+            .into());
+        }
+        let path = format!("/channels/{}/users", signing::encode_path_segment(channel));
+        let (status, bytes) = self.request(Method::GET, &path, &[], None).await?;
+        parse(status, &bytes)
+    }
+
+    /// A signed `GET` to an endpoint this crate does not wrap, under `/apps/{app_id}`.
+    ///
+    /// `path` must be percent-encoded already; it is signed exactly as sent. Parameters named
+    /// `auth_*` or `body_md5` are refused.
+    ///
+    /// ```
+    /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
+    /// let value: serde_json::Value = pusher
+    ///     .get("/channels", &[("filter_by_prefix", "presence-")])
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+    ) -> Result<T, Error> {
+        check_raw_path(path)?;
+        let (status, bytes) = self.request(Method::GET, path, params, None).await?;
+        parse(status, &bytes)
+    }
+
+    /// A signed `POST` of `body` as JSON to an endpoint this crate does not wrap, under
+    /// `/apps/{app_id}`. See [`get`](Self::get) for the rules on `path`.
+    ///
+    /// ```
+    /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
+    /// let body = serde_json::json!({"name": "e", "channels": ["c"], "data": "{}"});
+    /// let answer: serde_json::Value = pusher.post("/events", &body).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Error> {
+        check_raw_path(path)?;
+        let body = serde_json::to_vec(body).map_err(Error::Serialize)?;
+        let (status, bytes) = self.request(Method::POST, path, &[], Some(body)).await?;
+        parse(status, &bytes)
+    }
+
+    // ---- internals ----
+
+    fn check_channels(&self, channels: &[String]) -> Result<(), Error> {
+        let limits = &self.inner.limits;
+        if channels.is_empty() {
+            return Err(ValidationError::NoChannels.into());
+        }
+        if channels.len() > limits.max_channels_per_trigger {
+            return Err(ValidationError::TooManyChannels {
+                count: channels.len(),
+                max: limits.max_channels_per_trigger,
+            }
+            .into());
+        }
+        for name in channels {
+            channel::check_channel(name, limits.max_channel_name_len)?;
+        }
+        if channels.len() > 1 {
+            if let Some(enc) = channels.iter().find(|c| c.starts_with(ENCRYPTED_PREFIX)) {
+                return Err(ValidationError::EncryptedChannelWithOthers {
+                    channel: enc.clone(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    fn check_payload_size(&self, size: usize) -> Result<(), ValidationError> {
+        let max = self.inner.limits.max_payload_bytes;
+        if size > max {
+            return Err(ValidationError::PayloadTooLarge { size, max });
+        }
+        Ok(())
+    }
+
+    /// The `data` string to send: encrypted for an encrypted channel, size-checked as sent.
+    fn payload_for<'d>(
+        &self,
+        channels: &[String],
+        data: &'d Data,
+    ) -> Result<std::borrow::Cow<'d, str>, Error> {
+        let payload = match channels {
+            [only] if only.starts_with(ENCRYPTED_PREFIX) => {
+                let key = self.inner.master_key.as_ref().ok_or_else(|| {
+                    ValidationError::EncryptionNotConfigured {
+                        channel: only.clone(),
+                    }
+                })?;
+                let nonce = self.nonce()?;
+                let sealed = encryption::encrypt(key, only, data.as_str().as_bytes(), &nonce)?;
+                std::borrow::Cow::Owned(sealed)
+            }
+            _ => std::borrow::Cow::Borrowed(data.as_str()),
+        };
+        self.check_payload_size(payload.len())?;
+        Ok(payload)
+    }
+
+    fn nonce(&self) -> Result<[u8; 24], Error> {
+        match &self.inner.nonce_source {
+            Some(source) => {
+                let mut nonce = [0u8; 24];
+                source(&mut nonce);
+                Ok(nonce)
+            }
+            None => Ok(encryption::random_nonce()?),
+        }
+    }
+
+    pub(crate) fn now_unix(&self) -> u64 {
+        (self.inner.clock)()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+
+    async fn send_trigger(
+        &self,
+        channels: &[String],
+        event: &str,
+        data: &str,
+        socket_id: Option<&str>,
+        info: Info,
+    ) -> Result<TriggerResponse, Error> {
+        let body = serde_json::to_vec(&WireTrigger {
+            name: event,
+            data,
+            channels,
+            socket_id,
+            info: info.to_param(),
+        })
+        .map_err(Error::Serialize)?;
+        let (status, bytes) = self
+            .request(Method::POST, "/events", &[], Some(body))
+            .await?;
+        parse(status, &bytes)
+    }
+
+    /// Signs and sends one request; `path` is relative to `/apps/{app_id}` and already encoded.
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<(u16, Vec<u8>), Error> {
+        let inner = &*self.inner;
+        let full_path = format!("{}{}", inner.api_prefix, path);
+        let query = signing::signed_query(
+            &inner.credentials,
+            method.as_str(),
+            &full_path,
+            params,
+            body.as_deref(),
+            self.now_unix(),
+        )?;
+        let url = format!("{}{}?{}", inner.base_url, full_path, query);
+        let mut request = inner
+            .http
+            .request(method.clone(), url)
+            .timeout(inner.timeout)
+            .header("X-Pusher-Library", USER_AGENT);
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let started = Instant::now();
+        let method_str = method_name(&method);
+        let transport = |e: reqwest::Error, path: &str| {
+            let error = transport_error(e, method_str, path, started.elapsed());
+            tracing::debug!(
+                method = method_str,
+                path,
+                elapsed_ms = error.elapsed.as_millis() as u64,
+                error = %error,
+                "pusher request failed"
+            );
+            Error::Transport(error)
+        };
+        let mut response = request.send().await.map_err(|e| transport(e, &full_path))?;
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| transport(e, &full_path))?
+        {
+            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(Error::Transport(TransportError {
+                    kind: TransportKind::Other,
+                    method: method_str,
+                    path: full_path,
+                    message: format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes"),
+                    elapsed: started.elapsed(),
+                    source: None,
+                }));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let elapsed = started.elapsed();
+        tracing::debug!(
+            method = method_str,
+            path = %full_path,
+            status,
+            elapsed_ms = elapsed.as_millis() as u64,
+            "pusher request"
+        );
+        if !(200..300).contains(&status) {
+            let mut end = bytes.len().min(MAX_ERROR_BODY);
+            while end > 0 && std::str::from_utf8(&bytes[..end]).is_err() {
+                end -= 1;
+            }
+            return Err(ApiError {
+                status,
+                body: String::from_utf8_lossy(&bytes[..end]).into_owned(),
+                path: full_path,
+            }
+            .into());
+        }
+        Ok((status, bytes))
+    }
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        _ => "OTHER",
+    }
+}
+
+fn transport_error(
+    e: reqwest::Error,
+    method: &'static str,
+    path: &str,
+    elapsed: Duration,
+) -> TransportError {
+    let kind = if e.is_timeout() {
+        TransportKind::Timeout
+    } else if e.is_connect() {
+        TransportKind::Connect
+    } else {
+        TransportKind::Other
+    };
+    let e = e.without_url();
+    // reqwest's top-level message is generic; the cause chain says what happened.
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    TransportError {
+        kind,
+        method,
+        path: path.to_owned(),
+        message,
+        elapsed,
+        source: Some(e),
+    }
+}
+
+fn parse<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::MalformedResponse {
+        status,
+        message: format!(
+            "{e} (body starts {:?})",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(64)])
+        ),
+    })
+}
+
+fn check_info(channels: &[String], info: Info) -> Result<(), ValidationError> {
+    if info.has_user_count() {
+        if let Some(c) = channels.iter().find(|c| !c.starts_with(PRESENCE_PREFIX)) {
+            return Err(ValidationError::UserCountNeedsPresence { channel: c.clone() });
+        }
+    }
+    Ok(())
+}
+
+fn check_raw_path(path: &str) -> Result<(), ValidationError> {
+    let bad = |reason| ValidationError::InvalidPath {
+        path: channel::truncate_for_message(path),
+        reason,
+    };
+    if !path.starts_with('/') {
+        return Err(bad(
+            "it must start with '/' (it is relative to /apps/{app_id})",
+        ));
+    }
+    if path.contains(['?', '#']) {
+        return Err(bad("give query parameters separately, not in the path"));
+    }
+    if !path.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad("it must be percent-encoded ASCII without spaces"));
+    }
+    if path.split('/').any(|s| s == ".." || s == ".") {
+        return Err(bad("it must not contain '.' or '..' segments"));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct WireTrigger<'a> {
+    name: &'a str,
+    data: &'a str,
+    channels: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    socket_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<String>,
+}
+
+#[derive(Serialize)]
+struct WireBatchEvent<'a> {
+    channel: &'a str,
+    name: &'a str,
+    data: std::borrow::Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    socket_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<String>,
+}
+
+#[derive(Serialize)]
+struct WireBatch<'a, 'e> {
+    batch: &'a [WireBatchEvent<'e>],
+}
+
+/// A trigger being prepared; made by [`Pusher::trigger`]. Await it (or call
+/// [`send`](Self::send)) to validate and send it.
+#[must_use = "a trigger does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct Trigger<'a> {
+    pusher: &'a Pusher,
+    channels: Vec<String>,
+    event: String,
+    data: Data,
+    socket_id: Option<String>,
+    info: Info,
+}
+
+impl Trigger<'_> {
+    /// Excludes the connection with this socket id (usually the sender's own) from receiving
+    /// the event.
+    pub fn exclude(mut self, socket_id: impl Into<String>) -> Self {
+        self.socket_id = Some(socket_id.into());
+        self
+    }
+
+    /// Asks for channel attributes in the answer ([`Info::USER_COUNT`] needs every channel to be
+    /// a presence channel).
+    pub fn info(mut self, info: Info) -> Self {
+        self.info = info;
+        self
+    }
+
+    /// Validates and sends the trigger.
+    pub async fn send(self) -> Result<TriggerResponse, Error> {
+        let pusher = self.pusher;
+        pusher.check_channels(&self.channels)?;
+        channel::check_event_name(&self.event, pusher.inner.limits.max_event_name_len)?;
+        if let Some(socket_id) = &self.socket_id {
+            channel::check_socket_id(socket_id)?;
+        }
+        check_info(&self.channels, self.info)?;
+        let data = pusher.payload_for(&self.channels, &self.data)?;
+        pusher
+            .send_trigger(
+                &self.channels,
+                &self.event,
+                &data,
+                self.socket_id.as_deref(),
+                self.info,
+            )
+            .await
+    }
+}
+
+impl<'a> IntoFuture for Trigger<'a> {
+    type Output = Result<TriggerResponse, Error>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A channel listing being prepared; made by [`Pusher::channels`]. Await it to send it.
+#[must_use = "a query does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct ChannelsQuery<'a> {
+    pusher: &'a Pusher,
+    prefix: Option<String>,
+    info: Info,
+}
+
+impl ChannelsQuery<'_> {
+    /// Lists only channels whose name starts with `prefix` (e.g. `presence-`).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Asks for attributes per channel: only [`Info::USER_COUNT`], with a `presence-` prefix.
+    pub fn info(mut self, info: Info) -> Self {
+        self.info = info;
+        self
+    }
+
+    /// Validates and sends the query.
+    pub async fn send(self) -> Result<ChannelList, Error> {
+        if let Some(prefix) = &self.prefix {
+            channel::check_channel(prefix, self.pusher.inner.limits.max_channel_name_len)?;
+        }
+        if self.info.has_subscription_count() {
+            return Err(ValidationError::UnsupportedAttribute {
+                attribute: "subscription_count",
+                call: "channels (it is available for a single channel)",
+            }
+            .into());
+        }
+        if self.info.has_user_count()
+            && !self
+                .prefix
+                .as_deref()
+                .is_some_and(|p| p.starts_with(PRESENCE_PREFIX))
+        {
+            return Err(ValidationError::UserCountNeedsPresence {
+                channel: self.prefix.clone().unwrap_or_default(),
+            }
+            .into());
+        }
+        let info = self.info.to_param();
+        let mut params: Vec<(&str, &str)> = Vec::with_capacity(2);
+        if let Some(prefix) = &self.prefix {
+            params.push(("filter_by_prefix", prefix));
+        }
+        if let Some(info) = &info {
+            params.push(("info", info));
+        }
+        let (status, bytes) = self
+            .pusher
+            .request(Method::GET, "/channels", &params, None)
+            .await?;
+        parse(status, &bytes)
+    }
+}
+
+impl<'a> IntoFuture for ChannelsQuery<'a> {
+    type Output = Result<ChannelList, Error>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A channel query being prepared; made by [`Pusher::channel`]. Await it to send it.
+#[must_use = "a query does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct ChannelQuery<'a> {
+    pusher: &'a Pusher,
+    name: String,
+    info: Info,
+}
+
+impl ChannelQuery<'_> {
+    /// Asks for attributes ([`Info::USER_COUNT`] needs a presence channel).
+    pub fn info(mut self, info: Info) -> Self {
+        self.info = info;
+        self
+    }
+
+    /// Validates and sends the query.
+    pub async fn send(self) -> Result<ChannelInfo, Error> {
+        channel::check_channel(&self.name, self.pusher.inner.limits.max_channel_name_len)?;
+        check_info(std::slice::from_ref(&self.name), self.info)?;
+        let info = self.info.to_param();
+        let mut params: Vec<(&str, &str)> = Vec::with_capacity(1);
+        if let Some(info) = &info {
+            params.push(("info", info));
+        }
+        let path = format!("/channels/{}", signing::encode_path_segment(&self.name));
+        let (status, bytes) = self
+            .pusher
+            .request(Method::GET, &path, &params, None)
+            .await?;
+        parse(status, &bytes)
+    }
+}
+
+impl<'a> IntoFuture for ChannelQuery<'a> {
+    type Output = Result<ChannelInfo, Error>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pusher() -> Pusher {
+        Pusher::builder("1", "key", "secret")
+            .host("127.0.0.1")
+            .port(9)
+            .tls(false)
+            .build()
+            .unwrap()
+    }
+
+    fn validation(e: Error) -> ValidationError {
+        match e {
+            Error::Validation(v) => v,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn trigger_validates_before_sending() {
+        let p = pusher();
+        let v = validation(p.trigger(Vec::<String>::new(), "e", "d").await.unwrap_err());
+        assert_eq!(v, ValidationError::NoChannels);
+        let many: Vec<String> = (0..101).map(|i| format!("c{i}")).collect();
+        let v = validation(p.trigger(many, "e", "d").await.unwrap_err());
+        assert_eq!(
+            v,
+            ValidationError::TooManyChannels {
+                count: 101,
+                max: 100
+            }
+        );
+        let v = validation(p.trigger("c", "e", "x".repeat(10241)).await.unwrap_err());
+        assert_eq!(
+            v,
+            ValidationError::PayloadTooLarge {
+                size: 10241,
+                max: 10240
+            }
+        );
+        let v = validation(p.trigger("c", "e", "d").exclude("1.2:x").await.unwrap_err());
+        assert!(matches!(v, ValidationError::InvalidSocketId { .. }));
+        let v = validation(
+            p.trigger(["presence-a", "b"], "e", "d")
+                .info(Info::USER_COUNT)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(
+            v,
+            ValidationError::UserCountNeedsPresence {
+                channel: "b".into()
+            }
+        );
+        let v = validation(
+            p.trigger(["private-encrypted-a", "b"], "e", "d")
+                .await
+                .unwrap_err(),
+        );
+        assert!(matches!(
+            v,
+            ValidationError::EncryptedChannelWithOthers { .. }
+        ));
+        let v = validation(
+            p.trigger("private-encrypted-a", "e", "d")
+                .await
+                .unwrap_err(),
+        );
+        assert!(matches!(v, ValidationError::EncryptionNotConfigured { .. }));
+    }
+
+    #[test]
+    fn raw_paths() {
+        assert!(check_raw_path("/channels/a%20b").is_ok());
+        for bad in ["channels", "/a?b=1", "/a b", "/../x", "/é"] {
+            assert!(check_raw_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pusher_is_send_sync_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Pusher>();
+    }
+
+    #[test]
+    fn debug_redacts() {
+        let p = Pusher::builder("1", "key", "hunter2-secret")
+            .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .build()
+            .unwrap();
+        let s = format!("{p:?}");
+        assert!(!s.contains("hunter2"));
+        assert!(!s.contains("AAECAw"));
+    }
+}

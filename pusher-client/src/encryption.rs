@@ -1,0 +1,183 @@
+//! End-to-end encryption for `private-encrypted-` channels.
+//!
+//! Each channel has its own key, SHA-256(channel name ‖ master key); each event is sealed with
+//! XSalsa20-Poly1305 under a fresh random 24-byte nonce, and its `data` becomes the JSON string
+//! `{"nonce":"<base64>","ciphertext":"<base64>"}`, which pusher-js decrypts with the channel's
+//! `shared_secret` from the authorization answer. The server (Pusher) only ever sees ciphertext.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use crypto_secretbox::aead::{Aead, KeyInit};
+use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ConfigError, CryptoError};
+
+/// A 32-byte end-to-end encryption master key. `Debug` never prints it.
+///
+/// ```
+/// use pusher_client::MasterKey;
+///
+/// let key = MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
+/// assert_eq!(format!("{key:?}"), "MasterKey(<redacted>)");
+/// assert!(MasterKey::from_base64("dG9vIHNob3J0").is_err()); // 9 bytes
+/// # Ok::<(), pusher_client::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct MasterKey([u8; 32]);
+
+impl MasterKey {
+    /// Decodes a standard (padded) base64 key of exactly 32 bytes.
+    pub fn from_base64(encoded: &str) -> Result<Self, ConfigError> {
+        let bytes = STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| ConfigError::MasterKey {
+                reason:
+                    "it is not valid standard base64 (generate one with `openssl rand -base64 32`)"
+                        .into(),
+            })?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| ConfigError::MasterKey {
+                reason: format!("it decodes to {} bytes; exactly 32 are required", b.len()),
+            })?;
+        Ok(MasterKey(key))
+    }
+
+    /// The key for one channel: SHA-256(channel name ‖ master key).
+    pub(crate) fn channel_key(&self, channel: &str) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(channel.as_bytes());
+        hasher.update(self.0);
+        hasher.finalize().into()
+    }
+
+    /// The `shared_secret` pusher-js needs for one channel: standard padded base64 of its key.
+    pub(crate) fn shared_secret(&self, channel: &str) -> String {
+        STANDARD.encode(self.channel_key(channel))
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+/// The wire form of an encrypted event's data.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct EncryptedPayload {
+    pub(crate) nonce: String,
+    pub(crate) ciphertext: String,
+}
+
+/// Fills a nonce from the operating system's random source.
+pub(crate) fn random_nonce() -> Result<[u8; 24], CryptoError> {
+    let mut nonce = [0u8; 24];
+    getrandom::fill(&mut nonce).map_err(|_| CryptoError::Random)?;
+    Ok(nonce)
+}
+
+/// Seals `plaintext` for `channel`; returns the JSON string to send as the event's `data`.
+pub(crate) fn encrypt(
+    master: &MasterKey,
+    channel: &str,
+    plaintext: &[u8],
+    nonce: &[u8; 24],
+) -> Result<String, CryptoError> {
+    let key = master.channel_key(channel);
+    let cipher = XSalsa20Poly1305::new(Key::from_slice(&key));
+    let sealed = cipher
+        .encrypt(Nonce::from_slice(nonce), plaintext)
+        .map_err(|_| CryptoError::Malformed("plaintext too large to encrypt".into()))?;
+    let payload = EncryptedPayload {
+        nonce: STANDARD.encode(nonce),
+        ciphertext: STANDARD.encode(sealed),
+    };
+    serde_json::to_string(&payload).map_err(|e| CryptoError::Malformed(e.to_string()))
+}
+
+/// Opens an encrypted event's `data` (`{"nonce":..,"ciphertext":..}`) sent on `channel`.
+pub(crate) fn decrypt(
+    master: &MasterKey,
+    channel: &str,
+    data: &str,
+) -> Result<Vec<u8>, CryptoError> {
+    let payload: EncryptedPayload = serde_json::from_str(data)
+        .map_err(|_| CryptoError::Malformed("expected {\"nonce\":..,\"ciphertext\":..}".into()))?;
+    let nonce = STANDARD
+        .decode(&payload.nonce)
+        .map_err(|_| CryptoError::Malformed("nonce is not standard base64".into()))?;
+    let nonce: [u8; 24] = nonce
+        .try_into()
+        .map_err(|_| CryptoError::Malformed("nonce is not 24 bytes".into()))?;
+    let ciphertext = STANDARD
+        .decode(&payload.ciphertext)
+        .map_err(|_| CryptoError::Malformed("ciphertext is not standard base64".into()))?;
+    let key = master.channel_key(channel);
+    let cipher = XSalsa20Poly1305::new(Key::from_slice(&key));
+    cipher
+        .decrypt(Nonce::from_slice(&nonce), ciphertext.as_slice())
+        .map_err(|_| CryptoError::Decrypt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_B64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn key_length_enforced() {
+        assert!(MasterKey::from_base64(KEY_B64).is_ok());
+        let short = STANDARD.encode([0u8; 31]);
+        let long = STANDARD.encode([0u8; 33]);
+        assert!(
+            MasterKey::from_base64(&short)
+                .unwrap_err()
+                .to_string()
+                .contains("31 bytes")
+        );
+        assert!(
+            MasterKey::from_base64(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("33 bytes")
+        );
+        assert!(MasterKey::from_base64("not base64!").is_err());
+        // URL-safe alphabet or missing padding is not what the SDKs accept.
+        let urlsafe = base64::engine::general_purpose::URL_SAFE.encode([0xfb; 32]);
+        assert!(MasterKey::from_base64(&urlsafe).is_err());
+    }
+
+    #[test]
+    fn round_trip_and_tamper() {
+        let key = MasterKey::from_base64(KEY_B64).unwrap();
+        let nonce = [7u8; 24];
+        let sent = encrypt(&key, "private-encrypted-a", b"{\"m\":\"hi\"}", &nonce).unwrap();
+        assert_eq!(
+            decrypt(&key, "private-encrypted-a", &sent).unwrap(),
+            b"{\"m\":\"hi\"}"
+        );
+        assert_eq!(
+            decrypt(&key, "private-encrypted-b", &sent),
+            Err(CryptoError::Decrypt)
+        );
+        let mut payload: EncryptedPayload = serde_json::from_str(&sent).unwrap();
+        let mut ct = STANDARD.decode(&payload.ciphertext).unwrap();
+        ct[0] ^= 1;
+        payload.ciphertext = STANDARD.encode(ct);
+        let tampered = serde_json::to_string(&payload).unwrap();
+        assert_eq!(
+            decrypt(&key, "private-encrypted-a", &tampered),
+            Err(CryptoError::Decrypt)
+        );
+        assert!(matches!(
+            decrypt(&key, "private-encrypted-a", "nope"),
+            Err(CryptoError::Malformed(_))
+        ));
+    }
+}

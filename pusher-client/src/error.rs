@@ -1,0 +1,418 @@
+//! Errors returned by this crate.
+//!
+//! One [`Error`] enum covers every call, with a variant per concern so callers can match on what
+//! went wrong: bad configuration, input refused before anything was sent, the network, or an
+//! answer from the API. No message ever contains the app secret, the encryption master key or a
+//! signed URL.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The error type of every fallible call in this crate.
+///
+/// ```
+/// use pusher_client::{Error, Pusher};
+///
+/// # async fn run(pusher: Pusher) {
+/// match pusher.trigger("my-channel", "my-event", "hello").await {
+///     Ok(_) => {}
+///     Err(Error::Validation(e)) => eprintln!("refused before sending: {e}"),
+///     Err(e) if e.is_timeout() => eprintln!("timed out: {e}"),
+///     Err(Error::Api(e)) => eprintln!("the API answered {}: {}", e.status(), e.body()),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be configured (builder, URL or environment).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A value was refused before any request was sent.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// Data could not be serialised to JSON.
+    #[error("event data could not be serialised to JSON: {0}")]
+    Serialize(#[source] serde_json::Error),
+    /// The request did not complete: connection, timeout or protocol failure.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The API answered with a non-success status.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The API answered 2xx, but the body was not what the protocol promises.
+    #[error("malformed response from the API (status {status}): {message}")]
+    MalformedResponse {
+        /// HTTP status of the answer.
+        status: u16,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// A batch longer than the server's batch limit was split into several requests and one of
+    /// them failed after earlier ones had been delivered.
+    ///
+    /// Events `0..delivered` were accepted by the server; the rest were not sent or failed.
+    #[error("batch trigger failed after {delivered} events were delivered: {source}")]
+    PartialBatch {
+        /// How many events (from the start of the batch) the server accepted.
+        delivered: usize,
+        /// Why the next request failed.
+        #[source]
+        source: Box<Error>,
+    },
+    /// Encryption or decryption failed (see [`CryptoError`]).
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+impl Error {
+    /// `true` if the request timed out (connecting or waiting for the answer).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.kind == TransportKind::Timeout,
+            Error::PartialBatch { source, .. } => source.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// `true` if no connection to the API could be made.
+    pub fn is_connect(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.kind == TransportKind::Connect,
+            Error::PartialBatch { source, .. } => source.is_connect(),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status the API answered with, if it answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::MalformedResponse { status, .. } => Some(*status),
+            Error::PartialBatch { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+}
+
+/// A client could not be built: what is wrong, never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required setting was empty.
+    #[error("configuration: {field} must not be empty")]
+    Empty {
+        /// The setting's name.
+        field: &'static str,
+    },
+    /// A setting had a value that cannot be used.
+    #[error("configuration: {field} is invalid: {reason}")]
+    Invalid {
+        /// The setting's name.
+        field: &'static str,
+        /// Why it was refused (never contains a secret).
+        reason: String,
+    },
+    /// A required environment variable was not set.
+    #[error(
+        "configuration: environment variable {name} is not set (set PUSHER_URL, or PUSHER_APP_ID, PUSHER_KEY and PUSHER_SECRET)"
+    )]
+    MissingEnv {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// `PUSHER_URL` / [`Pusher::from_url`](crate::Pusher::from_url) was malformed.
+    #[error(
+        "configuration: invalid Pusher URL: {reason} (expected https://KEY:SECRET@HOST[:PORT]/apps/APP_ID)"
+    )]
+    Url {
+        /// What is wrong with it (never contains the secret).
+        reason: String,
+    },
+    /// The encryption master key was not 32 bytes of standard base64.
+    #[error("configuration: encryption master key is invalid: {reason}")]
+    MasterKey {
+        /// What is wrong with it (never contains the key).
+        reason: String,
+    },
+    /// The HTTP client could not be built (TLS backend or proxy setup).
+    #[error("configuration: the HTTP client could not be built: {reason}")]
+    HttpClient {
+        /// The underlying reason.
+        reason: String,
+    },
+}
+
+/// A value was refused before anything was sent.
+///
+/// Each variant names the field, the problem and, where there is one, the limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// A channel name was empty.
+    #[error("channel name must not be empty")]
+    EmptyChannelName,
+    /// A channel name was longer than allowed.
+    #[error("channel name {name:?} is {len} characters long; the limit is {max}")]
+    ChannelNameTooLong {
+        /// The name given.
+        name: String,
+        /// Its length in characters.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// A channel name contained a character Pusher does not allow.
+    #[error("channel name {name:?} contains {ch:?}; allowed are A-Z a-z 0-9 _ - = @ , . ;")]
+    ChannelNameInvalidChar {
+        /// The name given.
+        name: String,
+        /// The first character refused.
+        ch: char,
+    },
+    /// A channel name used the reserved `#` prefix (`#server-to-user-` is reached through
+    /// [`Pusher::send_to_user`](crate::Pusher::send_to_user)).
+    #[error(
+        "channel name {name:?} starts with the reserved prefix '#'; use send_to_user to reach a user"
+    )]
+    ReservedChannelName {
+        /// The name given.
+        name: String,
+    },
+    /// A trigger named no channel.
+    #[error("a trigger needs at least one channel")]
+    NoChannels,
+    /// A trigger named more channels than allowed.
+    #[error("a trigger may name at most {max} channels; {count} were given")]
+    TooManyChannels {
+        /// How many were given.
+        count: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// An event name was empty.
+    #[error("event name must not be empty")]
+    EmptyEventName,
+    /// An event name was longer than allowed.
+    #[error("event name is {len} characters long; the limit is {max}")]
+    EventNameTooLong {
+        /// Its length in characters.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// A socket id was not of the form `digits.digits`.
+    #[error(
+        "socket id {value:?} is invalid: expected ASCII digits, a dot, ASCII digits (e.g. 1234.5678)"
+    )]
+    InvalidSocketId {
+        /// The value given.
+        value: String,
+    },
+    /// A user id was empty, too long or contained control characters.
+    #[error("user id is invalid: {reason}")]
+    InvalidUserId {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Event data, as it would be sent, was larger than allowed.
+    #[error("event data is {size} bytes as sent; the limit is {max} bytes")]
+    PayloadTooLarge {
+        /// The size in bytes of the data as it would be sent.
+        size: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// `user_count` was asked for where Pusher only allows it on presence channels.
+    #[error(
+        "the user_count attribute is only available for presence- channels; {channel:?} is not one"
+    )]
+    UserCountNeedsPresence {
+        /// The channel or prefix concerned.
+        channel: String,
+    },
+    /// An attribute was asked for where the endpoint does not offer it.
+    #[error("the {attribute} attribute is not available for {call}")]
+    UnsupportedAttribute {
+        /// The attribute.
+        attribute: &'static str,
+        /// The call it was asked for.
+        call: &'static str,
+    },
+    /// A `private-encrypted-` channel was named together with other channels.
+    #[error("the encrypted channel {channel:?} cannot share a trigger with other channels")]
+    EncryptedChannelWithOthers {
+        /// The encrypted channel.
+        channel: String,
+    },
+    /// A `private-encrypted-` channel was used but no master key is configured.
+    #[error(
+        "channel {channel:?} is end-to-end encrypted, but no encryption master key is configured"
+    )]
+    EncryptionNotConfigured {
+        /// The encrypted channel.
+        channel: String,
+    },
+    /// A presence channel was named where that is not allowed (e.g. presence users on a
+    /// non-presence channel) or vice versa.
+    #[error("{call} needs a presence- channel; {channel:?} is not one")]
+    NotPresenceChannel {
+        /// The call.
+        call: &'static str,
+        /// The channel given.
+        channel: String,
+    },
+    /// A raw request's parameter would override the signature's own (`auth_*`, `body_md5`).
+    #[error("query parameter {name:?} is reserved for request signing")]
+    ReservedParameter {
+        /// The parameter name given.
+        name: String,
+    },
+    /// A raw request's path was not a relative API path.
+    #[error("path {path:?} is invalid: {reason}")]
+    InvalidPath {
+        /// The path given.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// One event of a batch was refused.
+    #[error("batch event {index}: {source}")]
+    BatchEvent {
+        /// The event's position in the batch (from 0).
+        index: usize,
+        /// Why it was refused.
+        #[source]
+        source: Box<ValidationError>,
+    },
+    /// A batch contained no events.
+    #[error("a batch trigger needs at least one event")]
+    EmptyBatch,
+    /// A channel authorization or authentication input was refused.
+    #[error("{0}")]
+    Auth(String),
+}
+
+/// How a request failed to complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection could be made (refused, DNS, TLS handshake).
+    Connect,
+    /// The connect or request timeout elapsed.
+    Timeout,
+    /// Anything else (connection reset, protocol error, body read error, too large answer).
+    Other,
+}
+
+/// The request did not complete. The source never carries the signed URL.
+#[derive(Debug, thiserror::Error)]
+#[error("{} {method} {path} failed: {message}", kind_text(*.kind))]
+pub struct TransportError {
+    pub(crate) kind: TransportKind,
+    pub(crate) method: &'static str,
+    pub(crate) path: String,
+    pub(crate) message: String,
+    pub(crate) elapsed: Duration,
+    #[source]
+    pub(crate) source: Option<reqwest::Error>,
+}
+
+fn kind_text(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Connect => "connecting for",
+        TransportKind::Timeout => "timeout:",
+        TransportKind::Other => "request",
+    }
+}
+
+impl TransportError {
+    /// What kind of failure this was.
+    pub fn kind(&self) -> TransportKind {
+        self.kind
+    }
+
+    /// The request path (without the signed query).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// How long the attempt ran before failing.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+}
+
+/// The API answered with a non-success status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    pub(crate) path: String,
+}
+
+impl ApiError {
+    /// The HTTP status code (400, 401, 403, 404, 413, 429, 5xx…).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The text the API answered with (capped in size).
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The request path (without the signed query).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let meaning = match self.status {
+            400 => "bad request",
+            401 => "authentication failed (check key, secret and clock)",
+            403 => "forbidden (app disabled or over quota)",
+            404 => "not found (check app id and host)",
+            413 => "payload too large",
+            429 => "rate limited",
+            500..=599 => "server error",
+            _ => "unexpected status",
+        };
+        let body = self.body.trim();
+        if body.is_empty() {
+            write!(
+                f,
+                "API answered {} {} for {}",
+                self.status, meaning, self.path
+            )
+        } else {
+            write!(
+                f,
+                "API answered {} {} for {}: {}",
+                self.status, meaning, self.path, body
+            )
+        }
+    }
+}
+
+/// Encryption or decryption failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// The ciphertext did not authenticate under the channel's key (wrong key, wrong channel or
+    /// tampered data).
+    #[error("decryption failed: the data does not authenticate under this channel's key")]
+    Decrypt,
+    /// The encrypted payload was not `{"nonce":"<base64>","ciphertext":"<base64>"}`.
+    #[error("encrypted payload is malformed: {0}")]
+    Malformed(String),
+    /// Decryption needs a master key, and none is configured.
+    #[error("no encryption master key is configured")]
+    NoMasterKey,
+    /// The operating system's random source failed.
+    #[error("the random number source failed")]
+    Random,
+}
