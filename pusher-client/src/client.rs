@@ -63,6 +63,7 @@ pub(crate) struct Inner {
     pub(crate) master_key: Option<MasterKey>,
     /// The app's own credentials first, then any extra webhook keys (rotation).
     pub(crate) webhook_credentials: Vec<Credentials>,
+    pub(crate) webhook_max_age: Option<Duration>,
     pub(crate) clock: Clock,
     pub(crate) nonce_source: Option<NonceSource>,
 }

@@ -147,6 +147,7 @@ pub struct PusherBuilder {
     limits: Limits,
     master_key: Option<String>,
     webhook_keys: Vec<(String, String)>,
+    webhook_max_age: Option<Duration>,
     clock: Option<Clock>,
     nonce_source: Option<NonceSource>,
 }
@@ -190,6 +191,7 @@ impl PusherBuilder {
             limits: Limits::default(),
             master_key: None,
             webhook_keys: Vec::new(),
+            webhook_max_age: None,
             clock: None,
             nonce_source: None,
         }
@@ -396,7 +398,17 @@ impl PusherBuilder {
         self
     }
 
-    /// Replaces the clock used for `auth_timestamp` (for deterministic tests).
+    /// Refuses webhooks whose `time_ms` is older than `max_age` (off by default).
+    ///
+    /// Pusher retries a webhook that was not answered 2xx for about 5 minutes, so keep this
+    /// well above that (e.g. 10 minutes) or retried deliveries will be refused.
+    pub fn webhook_max_age(mut self, max_age: Duration) -> Self {
+        self.webhook_max_age = Some(max_age);
+        self
+    }
+
+    /// Replaces the clock used for `auth_timestamp` and webhook age checks (for deterministic
+    /// tests).
     pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
         self
@@ -524,6 +536,7 @@ impl PusherBuilder {
                 limits: self.limits,
                 master_key,
                 webhook_credentials,
+                webhook_max_age: self.webhook_max_age,
                 clock,
                 nonce_source: self.nonce_source,
             }),

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod auth;
 mod channel;
 mod client;
 mod config;
@@ -15,6 +16,7 @@ mod error;
 mod event;
 mod response;
 mod signing;
+mod webhook;
 
 pub use channel::{ChannelKind, ChannelName, IntoChannels, MAX_USER_ID_LEN, SocketId, UserId};
 pub use client::{ChannelQuery, ChannelsQuery, Pusher, Trigger};

@@ -1,0 +1,1 @@
+//! Channel authorization and user authentication for pusher-js.
