@@ -14,7 +14,8 @@ use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ConfigError, CryptoError};
+use crate::client::Pusher;
+use crate::error::{ConfigError, CryptoError, Error};
 
 /// A 32-byte end-to-end encryption master key. `Debug` never prints it.
 ///
@@ -55,9 +56,60 @@ impl MasterKey {
         hasher.finalize().into()
     }
 
-    /// The `shared_secret` pusher-js needs for one channel: standard padded base64 of its key.
-    pub(crate) fn shared_secret(&self, channel: &str) -> String {
+    /// The `shared_secret` pusher-js needs for one channel: standard padded base64 of the
+    /// channel's key. Channel authorization returns it; you rarely need it directly.
+    ///
+    /// ```
+    /// # let key = pusher_client::MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
+    /// assert_eq!(key.shared_secret("private-encrypted-kat").len(), 44);
+    /// # Ok::<(), pusher_client::ConfigError>(())
+    /// ```
+    pub fn shared_secret(&self, channel: &str) -> String {
         STANDARD.encode(self.channel_key(channel))
+    }
+
+    /// Opens an encrypted event's `data` (`{"nonce":"..","ciphertext":".."}`) sent on
+    /// `channel`, returning the plaintext bytes.
+    ///
+    /// ```
+    /// use pusher_client::{CryptoError, MasterKey};
+    ///
+    /// let key = MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
+    /// let data = r#"{"nonce":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcY","ciphertext":"tRVxg62RWkfMKhh7eLY+oguoXfMzTA4+AZxyvThOWDFYXFpXwXHW1xs="}"#;
+    /// assert_eq!(key.decrypt("private-encrypted-kat", data)?, br#"{"message":"hello world"}"#);
+    /// assert_eq!(key.decrypt("private-encrypted-other", data), Err(CryptoError::Decrypt));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decrypt(&self, channel: &str, data: &str) -> Result<Vec<u8>, CryptoError> {
+        decrypt(self, channel, data)
+    }
+}
+
+impl Pusher {
+    /// Decrypts the `data` of an event sent on a `private-encrypted-` channel with the
+    /// configured master key (e.g. a `client_event` webhook, or what you triggered).
+    ///
+    /// The plaintext must be UTF-8, as every Pusher event payload is.
+    ///
+    /// ```
+    /// use pusher_client::Pusher;
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret")
+    ///     .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+    ///     .build()?;
+    /// let data = r#"{"nonce":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcY","ciphertext":"tRVxg62RWkfMKhh7eLY+oguoXfMzTA4+AZxyvThOWDFYXFpXwXHW1xs="}"#;
+    /// assert_eq!(pusher.decrypt("private-encrypted-kat", data)?, r#"{"message":"hello world"}"#);
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn decrypt(&self, channel: &str, data: &str) -> Result<String, Error> {
+        let key = self
+            .inner
+            .master_key
+            .as_ref()
+            .ok_or(CryptoError::NoMasterKey)?;
+        let plain = decrypt(key, channel, data)?;
+        String::from_utf8(plain)
+            .map_err(|_| CryptoError::Malformed("the plaintext is not UTF-8".into()).into())
     }
 }
 
@@ -129,6 +181,39 @@ mod tests {
     use super::*;
 
     const KEY_B64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    /// Known answers computed once with PyNaCl (libsodium's `crypto_secretbox`), an
+    /// implementation independent of this crate's, over the same channel-key derivation.
+    #[test]
+    fn known_answers_from_libsodium() {
+        let key = MasterKey::from_base64(KEY_B64).unwrap();
+        let cases: [(&str, &[u8], [u8; 24], &str, &str); 2] = [
+            (
+                "private-encrypted-kat",
+                br#"{"message":"hello world"}"#,
+                core::array::from_fn(|i| i as u8 + 1),
+                "cLdQ3d4RH+t4iYxTUYJSdFM45ZLMG3CvFfadVRqtkPM=",
+                "tRVxg62RWkfMKhh7eLY+oguoXfMzTA4+AZxyvThOWDFYXFpXwXHW1xs=",
+            ),
+            (
+                "private-encrypted-room",
+                "héllo, 日本".as_bytes(),
+                [0xff; 24],
+                "jLl7T7Vic8zzeBQOhI8a5zJ4iMwqc2omg0xT37NC5hs=",
+                "eLGsXImtQ8MWRf8uJdt7tXc7pdKQdxl9BVo2dtst",
+            ),
+        ];
+        for (channel, plaintext, nonce, shared_secret, ciphertext) in cases {
+            assert_eq!(key.shared_secret(channel), shared_secret);
+            let sent = encrypt(&key, channel, plaintext, &nonce).unwrap();
+            let expected = format!(
+                r#"{{"nonce":"{}","ciphertext":"{ciphertext}"}}"#,
+                STANDARD.encode(nonce)
+            );
+            assert_eq!(sent, expected);
+            assert_eq!(decrypt(&key, channel, &expected).unwrap(), plaintext);
+        }
+    }
 
     #[test]
     fn key_length_enforced() {

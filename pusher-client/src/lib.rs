@@ -1,9 +1,119 @@
 //! # pusher-client
 //!
-//! A client for the [Pusher Channels](https://pusher.com/channels) HTTP API, for Pusher's cloud
-//! and for any Pusher-protocol server (sockudo, soketi).
+//! A fast, careful client for the [Pusher Channels](https://pusher.com/channels) HTTP API. It
+//! works with Pusher's cloud and with any Pusher-protocol server (sockudo, soketi), and is the
+//! core of the `pusher-axum` and `pusher-actix` crates.
 //!
-//! TUTORIAL_PLACEHOLDER
+//! - **Trigger** events on one or many channels, in batches of any length, to a single user,
+//!   excluding a connection, with channel counts in the answer.
+//! - **Query** occupied channels, one channel's state and a presence channel's users; disconnect
+//!   a user.
+//! - **Authorize** private, presence and end-to-end encrypted channels, and **authenticate** users,
+//!   for pusher-js.
+//! - **Verify** webhooks (constant-time, key rotation, optional age limit) into typed events.
+//! - **Encrypt** `private-encrypted-` channels end to end.
+//!
+//! Everything is validated before a request is sent, errors are typed, and no error, log line or
+//! `Debug` output ever shows the app secret or the encryption key.
+//!
+//! ## Making a client
+//!
+//! Build one [`Pusher`] at start-up and share it: it is cheap to clone, and all clones use one
+//! keep-alive connection pool.
+//!
+//! ```
+//! use std::time::Duration;
+//! use pusher_client::Pusher;
+//!
+//! // From the credentials on your app's "App Keys" page:
+//! let pusher = Pusher::builder("123456", "app-key", "app-secret")
+//!     .cluster("eu")                       // api-eu.pusher.com (default: mt1)
+//!     .timeout(Duration::from_secs(5))     // whole request (default 10 s)
+//!     .build()?;
+//!
+//! // A self-hosted server such as sockudo, over plain HTTP on loopback:
+//! let local = Pusher::builder("app-id", "app-key", "app-secret")
+//!     .host("127.0.0.1")
+//!     .port(6001)
+//!     .tls(false)
+//!     .build()?;
+//!
+//! // Or from a URL (also read from PUSHER_URL by `Pusher::from_env()`):
+//! let from_url = Pusher::from_url("https://app-key:app-secret@api-eu.pusher.com/apps/123456")?;
+//! # Ok::<(), pusher_client::Error>(())
+//! ```
+//!
+//! [`PusherBuilder`] also sets the connect timeout, an HTTP(S) proxy, your own
+//! `reqwest::Client`, the [`Limits`] of your cluster or server, the encryption master key and
+//! extra webhook keys.
+//!
+//! ## Triggering events
+//!
+//! Event data is either any `Serialize` value, serialised once to compact JSON ([`Data::json`],
+//! or a `serde_json::Value` directly), or a string sent exactly as given. Nothing is guessed:
+//! a `&str` is never quoted again.
+//!
+//! ```
+//! use pusher_client::{BatchEvent, Data, Info, Pusher};
+//! use serde_json::json;
+//!
+//! #[derive(serde::Serialize)]
+//! struct Order { id: u64 }
+//!
+//! # async fn run(pusher: Pusher) -> Result<(), pusher_client::Error> {
+//! pusher.trigger("orders", "created", Data::json(&Order { id: 7 })?).await?;
+//! pusher.trigger(["orders", "audit"], "created", json!({"id": 7})).await?;
+//!
+//! // Exclude the sender's own connection, and ask for the channel's subscriber count.
+//! let answer = pusher
+//!     .trigger("orders", "updated", r#"{"id":7}"#)
+//!     .exclude("1234.5678")
+//!     .info(Info::SUBSCRIPTION_COUNT)
+//!     .await?;
+//! println!("{:?}", answer.channels["orders"].subscription_count);
+//!
+//! // Any number of events: split into requests of at most 10, sent in order.
+//! let events = (0..25).map(|i| BatchEvent::new("orders", "tick", i.to_string()));
+//! pusher.trigger_batch(events).await?;
+//!
+//! // Every connection of one signed-in user.
+//! pusher.send_to_user("user-42", "notice", json!({"unread": 3})).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Querying state
+//!
+//! ```
+//! use pusher_client::{Info, Pusher};
+//!
+//! # async fn run(pusher: Pusher) -> Result<(), pusher_client::Error> {
+//! let rooms = pusher.channels().prefix("presence-").info(Info::USER_COUNT).await?;
+//! let room = pusher.channel("presence-lobby").info(Info::USER_COUNT).await?;
+//! let members = pusher.users("presence-lobby").await?;
+//! pusher.terminate_user_connections("user-42").await?;
+//!
+//! // Endpoints this crate does not wrap: signed GET / POST under /apps/{app_id}.
+//! let raw: serde_json::Value = pusher.get("/channels", &[("filter_by_prefix", "private-")]).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Errors
+//!
+//! Every call returns [`Error`]: [`Error::Validation`] when input was refused before sending
+//! (naming the field and the limit), [`Error::Transport`] for the network
+//! ([`Error::is_timeout`], [`Error::is_connect`]), [`Error::Api`] with the status and body when
+//! the API refused, [`Error::MalformedResponse`], and [`Error::PartialBatch`] when a long batch
+//! failed part-way.
+//!
+//! ## Logging
+//!
+//! Each request emits a `tracing` event at `debug` level with method, path, status and elapsed
+//! time. Signed query strings and secrets are never logged.
+//!
+//! ## Features
+//!
+//! - `rustls` (default): TLS through rustls.
+//! - `native-tls`: TLS through the platform's library.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
