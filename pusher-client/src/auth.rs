@@ -1,1 +1,826 @@
 //! Channel authorization and user authentication for pusher-js.
+//!
+//! pusher-js asks your server before it subscribes to a `private-`, `private-encrypted-` or
+//! `presence-` channel (`POST /pusher/auth`) and when it signs a user in
+//! (`POST /pusher/user-auth`). Your route decides *whether* the user may; the calls here build
+//! the signed answer pusher-js expects. The socket id and channel name come from the browser, so
+//! both are validated before anything is signed: a socket id must be `digits.digits`, which stops
+//! a `:` from smuggling another channel into the signed string.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::channel::{self, ChannelKind, UserId};
+use crate::client::Pusher;
+use crate::error::{Error, ValidationError};
+
+/// What pusher-js sends to your channel authorization endpoint (`/pusher/auth` by default).
+///
+/// Deserialises straight from pusher-js's form body (`socket_id=..&channel_name=..`) or from
+/// JSON; extra parameters your app configured in pusher-js are ignored. The fields are plain
+/// strings: [`Pusher::authorize_channel`] validates them, so a bad value is a typed error there
+/// rather than an opaque deserialisation failure.
+///
+/// ```
+/// use pusher_client::ChannelAuthRequest;
+///
+/// let form = "socket_id=1234.1234&channel_name=private-foobar&team=blue";
+/// let request: ChannelAuthRequest = serde_urlencoded::from_str(form)?;
+/// assert_eq!(request, ChannelAuthRequest::new("1234.1234", "private-foobar"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChannelAuthRequest {
+    /// The connection's socket id, e.g. `1234.1234`.
+    pub socket_id: String,
+    /// The channel the connection wants to subscribe to.
+    pub channel_name: String,
+}
+
+impl ChannelAuthRequest {
+    /// A request for `socket_id` to subscribe to `channel_name`.
+    ///
+    /// ```
+    /// let request = pusher_client::ChannelAuthRequest::new("1234.1234", "private-foobar");
+    /// assert_eq!(request.channel_name, "private-foobar");
+    /// ```
+    pub fn new(socket_id: impl Into<String>, channel_name: impl Into<String>) -> Self {
+        ChannelAuthRequest {
+            socket_id: socket_id.into(),
+            channel_name: channel_name.into(),
+        }
+    }
+}
+
+/// What pusher-js sends to your user authentication endpoint (`/pusher/user-auth` by default)
+/// when it calls `signin()`.
+///
+/// Deserialises from the form body or JSON; extra parameters are ignored. The socket id is
+/// validated by [`Pusher::authenticate_user`].
+///
+/// ```
+/// use pusher_client::UserAuthRequest;
+///
+/// let request: UserAuthRequest = serde_urlencoded::from_str("socket_id=1234.1234&x=1")?;
+/// assert_eq!(request, UserAuthRequest::new("1234.1234"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserAuthRequest {
+    /// The connection's socket id, e.g. `1234.1234`.
+    pub socket_id: String,
+}
+
+impl UserAuthRequest {
+    /// A sign-in request from `socket_id`.
+    ///
+    /// ```
+    /// let request = pusher_client::UserAuthRequest::new("1234.1234");
+    /// assert_eq!(request.socket_id, "1234.1234");
+    /// ```
+    pub fn new(socket_id: impl Into<String>) -> Self {
+        UserAuthRequest {
+            socket_id: socket_id.into(),
+        }
+    }
+}
+
+/// A presence member's user id, given as text or as an integer.
+///
+/// Pusher identifies members by string, so an integer id is written in decimal and always
+/// emitted as a JSON string: `42` and `"42"` are the same member. Deserialises from either.
+///
+/// ```
+/// use pusher_client::MemberId;
+///
+/// assert_eq!(MemberId::from(42u64), MemberId::from("42"));
+/// assert_eq!(MemberId::from(-7i32).as_str(), "-7");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemberId(String);
+
+impl MemberId {
+    /// The id as it is sent.
+    ///
+    /// ```
+    /// assert_eq!(pusher_client::MemberId::from(7u8).as_str(), "7");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for MemberId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for MemberId {
+    fn from(id: &str) -> Self {
+        MemberId(id.to_owned())
+    }
+}
+
+impl From<String> for MemberId {
+    fn from(id: String) -> Self {
+        MemberId(id)
+    }
+}
+
+impl From<&String> for MemberId {
+    fn from(id: &String) -> Self {
+        MemberId(id.clone())
+    }
+}
+
+impl From<UserId> for MemberId {
+    fn from(id: UserId) -> Self {
+        MemberId(id.as_str().to_owned())
+    }
+}
+
+impl From<&UserId> for MemberId {
+    fn from(id: &UserId) -> Self {
+        MemberId(id.as_str().to_owned())
+    }
+}
+
+macro_rules! member_id_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for MemberId {
+            fn from(id: $t) -> Self {
+                MemberId(id.to_string())
+            }
+        }
+    )*};
+}
+member_id_from_int!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
+
+impl Serialize for MemberId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for MemberId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StringOrInt).map(MemberId)
+    }
+}
+
+/// Accepts a JSON string or integer and yields its text.
+struct StringOrInt;
+
+impl Visitor<'_> for StringOrInt {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an integer")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+/// Converts `info` to the JSON object `user_info` must be.
+fn info_object(info: impl Serialize) -> Result<Map<String, Value>, ValidationError> {
+    let invalid = |reason: String| ValidationError::InvalidUserData {
+        field: "user_info".into(),
+        reason,
+    };
+    match serde_json::to_value(info) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(invalid(format!(
+            "it must be a JSON object; got {}",
+            json_kind(&other)
+        ))),
+        Err(e) => Err(invalid(format!("it could not be serialised to JSON: {e}"))),
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The member joining a presence channel: who they are, and what the other members may see.
+///
+/// Serialises to exactly the `channel_data` pusher-js receives:
+/// `{"user_id":"42","user_info":{..}}`, with `user_info` left out when not set. The user id is
+/// always a JSON string, even when given as a number (see [`MemberId`]). It must be non-empty,
+/// at most [`MAX_USER_ID_LEN`](crate::MAX_USER_ID_LEN) characters and free of control characters;
+/// [`Pusher::authorize_channel`] checks this.
+///
+/// ```
+/// use pusher_client::PresenceMember;
+/// use serde_json::json;
+///
+/// let member = PresenceMember::new(42u64).user_info(json!({"name": "Ada"}))?;
+/// assert_eq!(member.user_id(), "42");
+/// assert_eq!(
+///     serde_json::to_string(&member).unwrap(),
+///     r#"{"user_id":"42","user_info":{"name":"Ada"}}"#
+/// );
+/// assert!(PresenceMember::new("42").user_info(json!(["not", "an", "object"])).is_err());
+/// # Ok::<(), pusher_client::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PresenceMember {
+    user_id: MemberId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_info: Option<Map<String, Value>>,
+}
+
+impl PresenceMember {
+    /// A member with this user id and no `user_info`.
+    ///
+    /// ```
+    /// let member = pusher_client::PresenceMember::new("ada");
+    /// assert_eq!(member.user_id(), "ada");
+    /// assert!(member.info().is_none());
+    /// ```
+    pub fn new(user_id: impl Into<MemberId>) -> Self {
+        PresenceMember {
+            user_id: user_id.into(),
+            user_info: None,
+        }
+    }
+
+    /// Sets what other members see about this one. It must serialise to a JSON object; anything
+    /// else is refused with [`ValidationError::InvalidUserData`].
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct Info { name: &'static str }
+    ///
+    /// let member = pusher_client::PresenceMember::new(1u32).user_info(Info { name: "Ada" })?;
+    /// assert_eq!(member.info().unwrap()["name"], "Ada");
+    /// # Ok::<(), pusher_client::ValidationError>(())
+    /// ```
+    pub fn user_info(mut self, info: impl Serialize) -> Result<Self, ValidationError> {
+        self.user_info = Some(info_object(info)?);
+        Ok(self)
+    }
+
+    /// The user id, as it is sent.
+    ///
+    /// ```
+    /// assert_eq!(pusher_client::PresenceMember::new(5i64).user_id(), "5");
+    /// ```
+    pub fn user_id(&self) -> &str {
+        self.user_id.as_str()
+    }
+
+    /// The `user_info` object, if set.
+    ///
+    /// ```
+    /// let member = pusher_client::PresenceMember::new("a").user_info(serde_json::json!({}))?;
+    /// assert!(member.info().is_some_and(|info| info.is_empty()));
+    /// # Ok::<(), pusher_client::ValidationError>(())
+    /// ```
+    pub fn info(&self) -> Option<&Map<String, Value>> {
+        self.user_info.as_ref()
+    }
+}
+
+/// The user a connection signs in as (pusher-js `signin()`), sent back as `user_data`.
+///
+/// `id` is required and must be non-empty (at most [`MAX_USER_ID_LEN`](crate::MAX_USER_ID_LEN)
+/// characters, no control characters). `user_info` (a JSON object) and `watchlist` (user ids
+/// whose online status this user may watch) are optional; any other field is passed through.
+/// Serialises with `id` first: `{"id":"..","user_info":{..},"watchlist":[..],..}`.
+///
+/// ```
+/// use pusher_client::UserData;
+/// use serde_json::json;
+///
+/// let user = UserData::new("ada")
+///     .user_info(json!({"name": "Ada Lovelace"}))?
+///     .watchlist(["charles"])
+///     .field("team", "engines");
+/// assert_eq!(
+///     serde_json::to_string(&user).unwrap(),
+///     r#"{"id":"ada","user_info":{"name":"Ada Lovelace"},"watchlist":["charles"],"team":"engines"}"#
+/// );
+/// # Ok::<(), pusher_client::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserData {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_info: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    watchlist: Option<Vec<String>>,
+    #[serde(flatten)]
+    fields: Map<String, Value>,
+}
+
+/// Fields [`UserData`] sets through its own methods, which an extra field must not shadow.
+const USER_DATA_RESERVED: [&str; 3] = ["id", "user_info", "watchlist"];
+
+impl UserData {
+    /// A user with this id and nothing else.
+    ///
+    /// ```
+    /// let user = pusher_client::UserData::new("12345");
+    /// assert_eq!(serde_json::to_string(&user).unwrap(), r#"{"id":"12345"}"#);
+    /// ```
+    pub fn new(id: impl Into<String>) -> Self {
+        UserData {
+            id: id.into(),
+            user_info: None,
+            watchlist: None,
+            fields: Map::new(),
+        }
+    }
+
+    /// Sets `user_info`. It must serialise to a JSON object; anything else is refused with
+    /// [`ValidationError::InvalidUserData`].
+    ///
+    /// ```
+    /// let user = pusher_client::UserData::new("ada").user_info(serde_json::json!({"a": 1}))?;
+    /// assert_eq!(user.info().unwrap()["a"], 1);
+    /// assert!(pusher_client::UserData::new("ada").user_info("text").is_err());
+    /// # Ok::<(), pusher_client::ValidationError>(())
+    /// ```
+    pub fn user_info(mut self, info: impl Serialize) -> Result<Self, ValidationError> {
+        self.user_info = Some(info_object(info)?);
+        Ok(self)
+    }
+
+    /// Sets the `watchlist`: the user ids whose online status this user may watch.
+    ///
+    /// ```
+    /// let user = pusher_client::UserData::new("ada").watchlist(["charles", "mary"]);
+    /// assert_eq!(user.watchlist_ids(), Some(&["charles".to_owned(), "mary".to_owned()][..]));
+    /// ```
+    pub fn watchlist<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.watchlist = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Adds another top-level field. `id`, `user_info` and `watchlist` have their own methods:
+    /// setting them here is refused by [`Pusher::authenticate_user`].
+    ///
+    /// ```
+    /// let user = pusher_client::UserData::new("ada").field("plan", "pro");
+    /// assert_eq!(user.fields()["plan"], "pro");
+    /// ```
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.fields.insert(name.into(), value.into());
+        self
+    }
+
+    /// The user id.
+    ///
+    /// ```
+    /// assert_eq!(pusher_client::UserData::new("ada").id(), "ada");
+    /// ```
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The `user_info` object, if set.
+    ///
+    /// ```
+    /// assert!(pusher_client::UserData::new("ada").info().is_none());
+    /// ```
+    pub fn info(&self) -> Option<&Map<String, Value>> {
+        self.user_info.as_ref()
+    }
+
+    /// The `watchlist`, if set.
+    ///
+    /// ```
+    /// assert!(pusher_client::UserData::new("ada").watchlist_ids().is_none());
+    /// ```
+    pub fn watchlist_ids(&self) -> Option<&[String]> {
+        self.watchlist.as_deref()
+    }
+
+    /// The other top-level fields.
+    ///
+    /// ```
+    /// assert!(pusher_client::UserData::new("ada").fields().is_empty());
+    /// ```
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+}
+
+/// The answer to a channel authorization request, as pusher-js expects it.
+///
+/// Serialises to `{"auth":".."}` for private channels, `{"auth":"..","channel_data":".."}` for
+/// presence channels and `{"auth":"..","shared_secret":".."}` for encrypted channels: send it as
+/// the JSON body of a 200 response. `Debug` hides the `shared_secret` (it decrypts the channel).
+///
+/// ```
+/// use pusher_client::{ChannelAuthRequest, Pusher};
+///
+/// let pusher = Pusher::builder("3", "278d425bdf160c739803", "7ad3773142a6692b25b8").build()?;
+/// let answer = pusher.authorize_channel(&ChannelAuthRequest::new("1234.1234", "private-foobar"), None)?;
+/// assert_eq!(
+///     answer.to_json(),
+///     r#"{"auth":"278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"}"#
+/// );
+/// # Ok::<(), pusher_client::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChannelAuth {
+    auth: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    channel_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shared_secret: Option<String>,
+}
+
+impl ChannelAuth {
+    /// `KEY:SIGNATURE`, the `auth` field.
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+    /// let answer = pusher.authorize_channel(&pusher_client::ChannelAuthRequest::new("1.2", "private-a"), None)?;
+    /// assert!(answer.auth().starts_with("key:"));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn auth(&self) -> &str {
+        &self.auth
+    }
+
+    /// The presence member's JSON, exactly as signed (presence channels only).
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthRequest, PresenceMember};
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+    /// let request = ChannelAuthRequest::new("1.2", "presence-room");
+    /// let answer = pusher.authorize_channel(&request, Some(&PresenceMember::new(7u32)))?;
+    /// assert_eq!(answer.channel_data(), Some(r#"{"user_id":"7"}"#));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn channel_data(&self) -> Option<&str> {
+        self.channel_data.as_deref()
+    }
+
+    /// The channel's decryption key, base64 (`private-encrypted-` channels only).
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret")
+    /// #     .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+    /// #     .build()?;
+    /// let request = pusher_client::ChannelAuthRequest::new("1.2", "private-encrypted-a");
+    /// assert!(pusher.authorize_channel(&request, None)?.shared_secret().is_some());
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn shared_secret(&self) -> Option<&str> {
+        self.shared_secret.as_deref()
+    }
+
+    /// The JSON body pusher-js expects.
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+    /// let answer = pusher.authorize_channel(&pusher_client::ChannelAuthRequest::new("1.2", "private-a"), None)?;
+    /// assert!(answer.to_json().starts_with(r#"{"auth":"key:"#));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut map = Map::new();
+        map.insert("auth".into(), Value::String(self.auth.clone()));
+        if let Some(data) = &self.channel_data {
+            map.insert("channel_data".into(), Value::String(data.clone()));
+        }
+        if let Some(secret) = &self.shared_secret {
+            map.insert("shared_secret".into(), Value::String(secret.clone()));
+        }
+        Value::Object(map).to_string()
+    }
+}
+
+impl fmt::Debug for ChannelAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelAuth")
+            .field("auth", &self.auth)
+            .field("channel_data", &self.channel_data)
+            .field(
+                "shared_secret",
+                &self.shared_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// The answer to a user authentication request: `{"auth":"..","user_data":".."}`.
+///
+/// ```
+/// use pusher_client::{Pusher, UserAuthRequest, UserData};
+///
+/// let pusher = Pusher::builder("3", "278d425bdf160c739803", "7ad3773142a6692b25b8").build()?;
+/// let answer = pusher.authenticate_user(&UserAuthRequest::new("1234.1234"), &UserData::new("12345"))?;
+/// assert_eq!(answer.user_data(), r#"{"id":"12345"}"#);
+/// assert_eq!(
+///     answer.auth(),
+///     "278d425bdf160c739803:4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba"
+/// );
+/// # Ok::<(), pusher_client::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserAuth {
+    auth: String,
+    user_data: String,
+}
+
+impl UserAuth {
+    /// `KEY:SIGNATURE`, the `auth` field.
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+    /// # let answer = pusher.authenticate_user(&pusher_client::UserAuthRequest::new("1.2"), &pusher_client::UserData::new("u"))?;
+    /// assert!(answer.auth().starts_with("key:"));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn auth(&self) -> &str {
+        &self.auth
+    }
+
+    /// The user's JSON, exactly as signed.
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+    /// # let answer = pusher.authenticate_user(&pusher_client::UserAuthRequest::new("1.2"), &pusher_client::UserData::new("u"))?;
+    /// assert_eq!(answer.user_data(), r#"{"id":"u"}"#);
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn user_data(&self) -> &str {
+        &self.user_data
+    }
+
+    /// The JSON body pusher-js expects.
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+    /// # let answer = pusher.authenticate_user(&pusher_client::UserAuthRequest::new("1.2"), &pusher_client::UserData::new("u"))?;
+    /// assert!(answer.to_json().contains(r#""user_data":"{\"id\":\"u\"}""#));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut map = Map::new();
+        map.insert("auth".into(), Value::String(self.auth.clone()));
+        map.insert("user_data".into(), Value::String(self.user_data.clone()));
+        Value::Object(map).to_string()
+    }
+}
+
+impl Pusher {
+    /// Signs a connection's subscription to a `private-`, `private-encrypted-` or `presence-`
+    /// channel. Call it once your own checks say this user may subscribe.
+    ///
+    /// - `private-`: `auth` signs `socket_id:channel`.
+    /// - `presence-`: `member` is required; `auth` signs `socket_id:channel:channel_data`.
+    /// - `private-encrypted-`: needs a configured master key; the answer adds the channel's
+    ///   `shared_secret` (not signed).
+    ///
+    /// Refused, with a [`ValidationError`] and no signature: a malformed socket id or channel
+    /// name, a public channel, a presence channel without a member, a member for any other kind
+    /// of channel, an invalid member user id, and an encrypted channel without a master key.
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthRequest, PresenceMember, Pusher};
+    /// use serde_json::json;
+    ///
+    /// # fn run(pusher: Pusher, form_body: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// let request: ChannelAuthRequest = serde_urlencoded::from_str(form_body)?;
+    /// let member = PresenceMember::new(42u64).user_info(json!({"name": "Ada"}))?;
+    /// let member = request.channel_name.starts_with("presence-").then_some(&member);
+    /// let answer = pusher.authorize_channel(&request, member)?;
+    /// let body = answer.to_json(); // answer 200 with this JSON body
+    /// # Ok(()) }
+    /// # let pusher = Pusher::builder("1", "key", "secret").build().unwrap();
+    /// # run(pusher.clone(), "socket_id=1.2&channel_name=presence-room").unwrap();
+    /// # run(pusher, "socket_id=1.2&channel_name=private-room").unwrap();
+    /// ```
+    pub fn authorize_channel(
+        &self,
+        request: &ChannelAuthRequest,
+        member: Option<&PresenceMember>,
+    ) -> Result<ChannelAuth, Error> {
+        let socket_id = request.socket_id.as_str();
+        let channel = request.channel_name.as_str();
+        channel::check_socket_id(socket_id)?;
+        channel::check_channel(channel, self.inner.limits.max_channel_name_len)?;
+        let credentials = &self.inner.credentials;
+        let auth = |signature: String| format!("{}:{}", credentials.key, signature);
+        let owned = || channel.to_owned();
+        match (ChannelKind::of(channel), member) {
+            (ChannelKind::Public, _) => {
+                Err(ValidationError::PublicChannel { channel: owned() }.into())
+            }
+            (ChannelKind::Presence, None) => {
+                Err(ValidationError::PresenceMemberRequired { channel: owned() }.into())
+            }
+            (ChannelKind::Presence, Some(member)) => {
+                channel::check_user_id(member.user_id())?;
+                let channel_data = serde_json::to_string(member).map_err(Error::Serialize)?;
+                let signature = credentials.sign_hex(&[
+                    socket_id.as_bytes(),
+                    b":",
+                    channel.as_bytes(),
+                    b":",
+                    channel_data.as_bytes(),
+                ]);
+                Ok(ChannelAuth {
+                    auth: auth(signature),
+                    channel_data: Some(channel_data),
+                    shared_secret: None,
+                })
+            }
+            (_, Some(_)) => {
+                Err(ValidationError::MemberForNonPresenceChannel { channel: owned() }.into())
+            }
+            (kind, None) => {
+                let shared_secret = if kind == ChannelKind::PrivateEncrypted {
+                    let master = self.inner.master_key.as_ref().ok_or_else(|| {
+                        ValidationError::EncryptionNotConfigured { channel: owned() }
+                    })?;
+                    Some(master.shared_secret(channel))
+                } else {
+                    None
+                };
+                let signature =
+                    credentials.sign_hex(&[socket_id.as_bytes(), b":", channel.as_bytes()]);
+                Ok(ChannelAuth {
+                    auth: auth(signature),
+                    channel_data: None,
+                    shared_secret,
+                })
+            }
+        }
+    }
+
+    /// Signs a connection's sign-in as `user` (pusher-js `signin()`). Call it once your own
+    /// session says who this is.
+    ///
+    /// `user_data` is `user` as JSON with `id` first; `auth` signs
+    /// `socket_id::user::user_data`. Refused with a [`ValidationError`]: a malformed socket id,
+    /// an empty or invalid user id, and an extra field named `id`, `user_info` or `watchlist`.
+    ///
+    /// ```
+    /// use pusher_client::{Pusher, UserAuthRequest, UserData};
+    /// use serde_json::json;
+    ///
+    /// # fn run(pusher: Pusher) -> Result<(), Box<dyn std::error::Error>> {
+    /// let request: UserAuthRequest = serde_urlencoded::from_str("socket_id=1234.1234")?;
+    /// let user = UserData::new("ada").user_info(json!({"name": "Ada"}))?;
+    /// let answer = pusher.authenticate_user(&request, &user)?;
+    /// assert_eq!(answer.user_data(), r#"{"id":"ada","user_info":{"name":"Ada"}}"#);
+    /// # Ok(()) }
+    /// # run(Pusher::builder("1", "key", "secret").build().unwrap()).unwrap();
+    /// ```
+    pub fn authenticate_user(
+        &self,
+        request: &UserAuthRequest,
+        user: &UserData,
+    ) -> Result<UserAuth, Error> {
+        let socket_id = request.socket_id.as_str();
+        channel::check_socket_id(socket_id)?;
+        channel::check_user_id(&user.id)?;
+        if let Some(name) = USER_DATA_RESERVED
+            .iter()
+            .find(|name| user.fields.contains_key(**name))
+        {
+            return Err(ValidationError::InvalidUserData {
+                field: (*name).to_owned(),
+                reason: format!("set it with UserData's own method, not with field({name:?}, ..)"),
+            }
+            .into());
+        }
+        let user_data = serde_json::to_string(user).map_err(Error::Serialize)?;
+        let credentials = &self.inner.credentials;
+        let signature =
+            credentials.sign_hex(&[socket_id.as_bytes(), b"::user::", user_data.as_bytes()]);
+        Ok(UserAuth {
+            auth: format!("{}:{}", credentials.key, signature),
+            user_data,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn docs_pusher() -> Pusher {
+        Pusher::builder("3", "278d425bdf160c739803", "7ad3773142a6692b25b8")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn member_id_forms() {
+        assert_eq!(PresenceMember::new(42u64).user_id(), "42");
+        assert_eq!(PresenceMember::new(-1i64).user_id(), "-1");
+        let m: PresenceMember = serde_json::from_str(r#"{"user_id":42}"#).unwrap();
+        assert_eq!(m.user_id(), "42");
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"user_id":"42"}"#);
+        let m: PresenceMember =
+            serde_json::from_str(r#"{"user_id":"x","user_info":null,"other":1}"#).unwrap();
+        assert!(m.info().is_none());
+        assert!(serde_json::from_str::<PresenceMember>(r#"{"user_id":1.5}"#).is_err());
+        assert!(
+            serde_json::from_str::<PresenceMember>(r#"{"user_id":"x","user_info":[1]}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn info_kinds_named() {
+        for (value, kind) in [
+            (json!(null), "null"),
+            (json!(true), "a boolean"),
+            (json!(1), "a number"),
+            (json!("s"), "a string"),
+            (json!([]), "an array"),
+        ] {
+            let err = PresenceMember::new("a").user_info(value).unwrap_err();
+            assert!(err.to_string().contains(kind), "{err}");
+            assert!(err.to_string().contains("user_info"), "{err}");
+        }
+    }
+
+    #[test]
+    fn user_data_reserved_extra_fields_refused() {
+        let pusher = docs_pusher();
+        let req = UserAuthRequest::new("1.1");
+        for name in USER_DATA_RESERVED {
+            let user = UserData::new("u").field(name, "x");
+            let err = pusher.authenticate_user(&req, &user).unwrap_err();
+            assert!(
+                matches!(&err, Error::Validation(ValidationError::InvalidUserData { field, .. }) if field == name),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_hides_shared_secret() {
+        let pusher = Pusher::builder("1", "k", "s")
+            .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .build()
+            .unwrap();
+        let answer = pusher
+            .authorize_channel(&ChannelAuthRequest::new("1.1", "private-encrypted-x"), None)
+            .unwrap();
+        let secret = answer.shared_secret().unwrap().to_owned();
+        assert!(!format!("{answer:?}").contains(&secret));
+        assert!(answer.to_json().contains(&secret));
+    }
+}

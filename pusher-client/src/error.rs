@@ -8,6 +8,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::webhook::WebhookError;
+
 /// The error type of every fallible call in this crate.
 ///
 /// ```
@@ -64,6 +66,9 @@ pub enum Error {
     /// Encryption or decryption failed (see [`CryptoError`]).
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// A webhook was refused (see [`WebhookError`]).
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
 }
 
 impl Error {
@@ -289,9 +294,41 @@ pub enum ValidationError {
     /// A batch contained no events.
     #[error("a batch trigger needs at least one event")]
     EmptyBatch,
-    /// A channel authorization or authentication input was refused.
-    #[error("{0}")]
-    Auth(String),
+    /// Channel authorization was asked for a public channel, which needs none.
+    #[error(
+        "channel {channel:?} is public and needs no authorization; only private-, private-encrypted- and presence- channels are authorized"
+    )]
+    PublicChannel {
+        /// The channel given.
+        channel: String,
+    },
+    /// A presence channel was authorized without the member (user id and info) joining it.
+    #[error("presence channel {channel:?} needs a member (user_id and optional user_info)")]
+    PresenceMemberRequired {
+        /// The channel given.
+        channel: String,
+    },
+    /// A presence member was given for a channel that is not a presence channel.
+    #[error("a presence member was given for {channel:?}, which is not a presence- channel")]
+    MemberForNonPresenceChannel {
+        /// The channel given.
+        channel: String,
+    },
+    /// User data (user authentication or a presence member) had an unusable field.
+    #[error("user data field {field} is invalid: {reason}")]
+    InvalidUserData {
+        /// The field concerned (`user_info`, or an extra field's name).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// [`Pusher::decrypt_client_event`](crate::Pusher::decrypt_client_event) was given an event
+    /// that carries no client data.
+    #[error("only client_event webhook events carry data to decrypt; got a {name} event")]
+    NotClientEvent {
+        /// The event's name.
+        name: String,
+    },
 }
 
 /// How a request failed to complete.

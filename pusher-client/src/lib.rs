@@ -128,6 +128,9 @@ mod response;
 mod signing;
 mod webhook;
 
+pub use auth::{
+    ChannelAuth, ChannelAuthRequest, MemberId, PresenceMember, UserAuth, UserAuthRequest, UserData,
+};
 pub use channel::{ChannelKind, ChannelName, IntoChannels, MAX_USER_ID_LEN, SocketId, UserId};
 pub use client::{ChannelQuery, ChannelsQuery, Pusher, Trigger};
 pub use config::{
@@ -141,4 +144,8 @@ pub use event::{BatchEvent, Data, Info};
 pub use response::{
     BatchResponse, ChannelCounts, ChannelInfo, ChannelList, ChannelSummary, PresenceUser,
     PresenceUsers, TriggerResponse,
+};
+pub use webhook::{
+    WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError, WebhookEvent,
+    WebhookSignature, sign_webhook,
 };

@@ -1,1 +1,752 @@
 //! Webhook verification and parsing.
+//!
+//! Pusher POSTs a JSON body `{"time_ms":..,"events":[..]}` and signs it: `X-Pusher-Key` names
+//! which of the app's key/secret pairs signed, `X-Pusher-Signature` is the hex HMAC-SHA256 of the
+//! raw body under that secret. [`Pusher::verify_webhook`] checks both, in constant time, before
+//! it parses anything. The core takes header values as plain strings and the body as bytes, so it
+//! works with any web framework (finding the headers, case-insensitively, is the caller's job).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::channel::ChannelKind;
+use crate::client::Pusher;
+use crate::error::{Error, ValidationError};
+use crate::signing::Credentials;
+
+/// The header naming the key whose secret signed a webhook.
+///
+/// ```
+/// assert_eq!(pusher_client::WEBHOOK_KEY_HEADER, "X-Pusher-Key");
+/// ```
+pub const WEBHOOK_KEY_HEADER: &str = "X-Pusher-Key";
+
+/// The header carrying a webhook's signature: hex HMAC-SHA256 of the raw body.
+///
+/// ```
+/// assert_eq!(pusher_client::WEBHOOK_SIGNATURE_HEADER, "X-Pusher-Signature");
+/// ```
+pub const WEBHOOK_SIGNATURE_HEADER: &str = "X-Pusher-Signature";
+
+/// Length in bytes of an HMAC-SHA256.
+const SIGNATURE_LEN: usize = 32;
+
+/// Why a webhook was refused.
+///
+/// Messages never contain a secret or the expected signature. Use
+/// [`is_auth_failure`](Self::is_auth_failure) (or [`status`](Self::status)) to choose between
+/// 401 (not provably from Pusher) and 400 (signed, but not a webhook this code understands).
+///
+/// ```
+/// use pusher_client::{Pusher, WebhookError};
+///
+/// let pusher = Pusher::builder("1", "key", "secret").build()?;
+/// let err = pusher.verify_webhook(Some("key"), None, b"{}").unwrap_err();
+/// assert_eq!(err, WebhookError::MissingSignature);
+/// assert!(err.is_auth_failure());
+/// assert_eq!(err.status(), 401);
+/// # Ok::<(), pusher_client::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The `X-Pusher-Key` header was absent.
+    #[error("webhook refused: the X-Pusher-Key header is missing")]
+    MissingKey,
+    /// The `X-Pusher-Signature` header was absent.
+    #[error("webhook refused: the X-Pusher-Signature header is missing")]
+    MissingSignature,
+    /// `X-Pusher-Key` named none of the keys this client accepts webhooks from.
+    #[error(
+        "webhook refused: X-Pusher-Key is not the app key nor a configured webhook key (see PusherBuilder::webhook_key)"
+    )]
+    UnknownKey,
+    /// `X-Pusher-Signature` was not 64 hex digits.
+    #[error("webhook refused: X-Pusher-Signature is not a hex HMAC-SHA256 (64 hex digits)")]
+    MalformedSignature,
+    /// `X-Pusher-Signature` did not match the body under the key's secret.
+    #[error("webhook refused: X-Pusher-Signature does not match the body")]
+    InvalidSignature,
+    /// The webhook's `time_ms` was further in the past than the configured maximum age.
+    #[error("webhook refused: it was sent {age:?} ago; the limit is {max:?}")]
+    TooOld {
+        /// How long ago Pusher sent it, by this client's clock.
+        age: Duration,
+        /// The configured maximum (see `PusherBuilder::webhook_max_age`).
+        max: Duration,
+    },
+    /// The body was correctly signed but is not a webhook this code can read.
+    #[error("webhook body is invalid: {0}")]
+    BadPayload(String),
+}
+
+impl WebhookError {
+    /// `true` when the request cannot be trusted to come from Pusher (missing or unknown key,
+    /// bad signature, too old); `false` for a bad payload.
+    ///
+    /// ```
+    /// use pusher_client::WebhookError;
+    ///
+    /// assert!(WebhookError::InvalidSignature.is_auth_failure());
+    /// assert!(!WebhookError::BadPayload("not JSON".into()).is_auth_failure());
+    /// ```
+    pub fn is_auth_failure(&self) -> bool {
+        !matches!(self, WebhookError::BadPayload(_))
+    }
+
+    /// The HTTP status to answer with: 401 for an authentication failure, 400 otherwise.
+    ///
+    /// ```
+    /// assert_eq!(pusher_client::WebhookError::UnknownKey.status(), 401);
+    /// assert_eq!(pusher_client::WebhookError::BadPayload(String::new()).status(), 400);
+    /// ```
+    pub fn status(&self) -> u16 {
+        if self.is_auth_failure() { 401 } else { 400 }
+    }
+}
+
+/// A verified webhook: when Pusher sent it and what happened.
+///
+/// Several events arrive in one webhook when batching is on in the app's settings.
+///
+/// ```
+/// use pusher_client::{Webhook, WebhookEvent};
+///
+/// let body = r#"{"time_ms":1327078148132,"events":[
+///     {"name":"channel_occupied","channel":"room"},
+///     {"name":"member_added","channel":"presence-room","user_id":42},
+///     {"name":"brand_new_event","channel":"room","detail":true}
+/// ]}"#;
+/// let webhook: Webhook = serde_json::from_str(body)?;
+/// assert_eq!(webhook.time_ms, 1327078148132);
+/// assert_eq!(webhook.events[0], WebhookEvent::ChannelOccupied { channel: "room".into() });
+/// assert_eq!(webhook.events[1].name(), "member_added");
+/// assert_eq!(webhook.events[2].name(), "brand_new_event"); // kept as WebhookEvent::Unknown
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    /// When Pusher sent it, in milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// The events, in the order Pusher listed them.
+    pub events: Vec<WebhookEvent>,
+}
+
+/// One event of a [`Webhook`].
+///
+/// Parsed leniently: unknown fields are ignored, user ids may be strings or integers (kept as
+/// strings), and an event name this version does not know is kept as
+/// [`Unknown`](WebhookEvent::Unknown) rather than refused, so a new kind of event never makes
+/// your endpoint fail.
+///
+/// ```
+/// use pusher_client::WebhookEvent;
+///
+/// let event: WebhookEvent = serde_json::from_str(
+///     r#"{"name":"client_event","channel":"private-chat","event":"client-typing",
+///         "data":"{}","socket_id":"1.2","user_id":"ada"}"#,
+/// )?;
+/// match &event {
+///     WebhookEvent::ClientEvent { event, user_id, .. } => {
+///         assert_eq!(event, "client-typing");
+///         assert_eq!(user_id.as_deref(), Some("ada"));
+///     }
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// assert_eq!(event.channel(), Some("private-chat"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum WebhookEvent {
+    /// `channel_occupied`: the channel got its first subscriber.
+    ChannelOccupied {
+        /// The channel.
+        channel: String,
+    },
+    /// `channel_vacated`: the channel lost its last subscriber.
+    ChannelVacated {
+        /// The channel.
+        channel: String,
+    },
+    /// `member_added`: a user joined a presence channel.
+    MemberAdded {
+        /// The presence channel.
+        channel: String,
+        /// The user's id.
+        user_id: String,
+    },
+    /// `member_removed`: a user left a presence channel.
+    MemberRemoved {
+        /// The presence channel.
+        channel: String,
+        /// The user's id.
+        user_id: String,
+    },
+    /// `client_event`: a client sent an event on a private or presence channel.
+    ClientEvent {
+        /// The channel.
+        channel: String,
+        /// The event name (`client-…`).
+        event: String,
+        /// The event's data as sent (encrypted on `private-encrypted-` channels: see
+        /// [`Pusher::decrypt_client_event`]). Non-string data is kept as its JSON text.
+        data: String,
+        /// The sending connection's socket id.
+        socket_id: Option<String>,
+        /// The sending user's id, on presence channels.
+        user_id: Option<String>,
+    },
+    /// `cache_miss`: a client subscribed to a `cache-` channel that had no cached event.
+    CacheMiss {
+        /// The channel.
+        channel: String,
+    },
+    /// `subscription_count`: the channel's subscription count changed.
+    SubscriptionCount {
+        /// The channel.
+        channel: String,
+        /// The new count.
+        subscription_count: u64,
+    },
+    /// An event this version does not know.
+    Unknown {
+        /// Its `name`.
+        name: String,
+        /// The whole event object, as received.
+        payload: Value,
+    },
+}
+
+impl WebhookEvent {
+    /// The event's name as Pusher sends it (`channel_occupied`, `member_added`, …).
+    ///
+    /// ```
+    /// use pusher_client::WebhookEvent;
+    ///
+    /// let event = WebhookEvent::CacheMiss { channel: "cache-a".into() };
+    /// assert_eq!(event.name(), "cache_miss");
+    /// ```
+    pub fn name(&self) -> &str {
+        match self {
+            WebhookEvent::ChannelOccupied { .. } => "channel_occupied",
+            WebhookEvent::ChannelVacated { .. } => "channel_vacated",
+            WebhookEvent::MemberAdded { .. } => "member_added",
+            WebhookEvent::MemberRemoved { .. } => "member_removed",
+            WebhookEvent::ClientEvent { .. } => "client_event",
+            WebhookEvent::CacheMiss { .. } => "cache_miss",
+            WebhookEvent::SubscriptionCount { .. } => "subscription_count",
+            WebhookEvent::Unknown { name, .. } => name,
+        }
+    }
+
+    /// The channel the event is about (for an unknown event, its `channel` string field if any).
+    ///
+    /// ```
+    /// use pusher_client::WebhookEvent;
+    ///
+    /// let event = WebhookEvent::ChannelVacated { channel: "room".into() };
+    /// assert_eq!(event.channel(), Some("room"));
+    /// ```
+    pub fn channel(&self) -> Option<&str> {
+        match self {
+            WebhookEvent::ChannelOccupied { channel }
+            | WebhookEvent::ChannelVacated { channel }
+            | WebhookEvent::MemberAdded { channel, .. }
+            | WebhookEvent::MemberRemoved { channel, .. }
+            | WebhookEvent::ClientEvent { channel, .. }
+            | WebhookEvent::CacheMiss { channel }
+            | WebhookEvent::SubscriptionCount { channel, .. } => Some(channel),
+            WebhookEvent::Unknown { payload, .. } => payload.get("channel")?.as_str(),
+        }
+    }
+
+    fn from_object(object: Map<String, Value>) -> Result<Self, String> {
+        let name = match object.get("name") {
+            Some(Value::String(name)) => name.clone(),
+            _ => return Err("an event has no \"name\" string".into()),
+        };
+        let string = |field: &str| -> Result<String, String> {
+            match object.get(field) {
+                Some(Value::String(s)) => Ok(s.clone()),
+                Some(_) => Err(format!("{name} event: {field} is not a string")),
+                None => Err(format!("{name} event: {field} is missing")),
+            }
+        };
+        let id = |field: &str| -> Result<Option<String>, String> {
+            match object.get(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
+                Some(_) => Err(format!(
+                    "{name} event: {field} is not a string or an integer"
+                )),
+            }
+        };
+        let required_id = |field: &str| -> Result<String, String> {
+            id(field)?.ok_or_else(|| format!("{name} event: {field} is missing"))
+        };
+        let event = match name.as_str() {
+            "channel_occupied" => WebhookEvent::ChannelOccupied {
+                channel: string("channel")?,
+            },
+            "channel_vacated" => WebhookEvent::ChannelVacated {
+                channel: string("channel")?,
+            },
+            "member_added" => WebhookEvent::MemberAdded {
+                channel: string("channel")?,
+                user_id: required_id("user_id")?,
+            },
+            "member_removed" => WebhookEvent::MemberRemoved {
+                channel: string("channel")?,
+                user_id: required_id("user_id")?,
+            },
+            "client_event" => WebhookEvent::ClientEvent {
+                channel: string("channel")?,
+                event: string("event")?,
+                data: match object.get("data") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => return Err(format!("{name} event: data is missing")),
+                },
+                socket_id: id("socket_id")?,
+                user_id: id("user_id")?,
+            },
+            "cache_miss" => WebhookEvent::CacheMiss {
+                channel: string("channel")?,
+            },
+            "subscription_count" => WebhookEvent::SubscriptionCount {
+                channel: string("channel")?,
+                subscription_count: match object.get("subscription_count") {
+                    Some(Value::Number(n)) => n.as_u64(),
+                    Some(Value::String(s)) => s.parse().ok(),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    format!("{name} event: subscription_count is missing or not a whole number")
+                })?,
+            },
+            _ => {
+                return Ok(WebhookEvent::Unknown {
+                    name,
+                    payload: Value::Object(object),
+                });
+            }
+        };
+        Ok(event)
+    }
+
+    fn to_object(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        let mut put = |key: &str, value: Value| {
+            map.insert(key.to_owned(), value);
+        };
+        if let WebhookEvent::Unknown {
+            payload: Value::Object(object),
+            ..
+        } = self
+        {
+            for (key, value) in object {
+                put(key, value.clone());
+            }
+        }
+        put("name", Value::String(self.name().to_owned()));
+        let text = |s: &str| Value::String(s.to_owned());
+        match self {
+            WebhookEvent::ChannelOccupied { channel }
+            | WebhookEvent::ChannelVacated { channel }
+            | WebhookEvent::CacheMiss { channel } => put("channel", text(channel)),
+            WebhookEvent::MemberAdded { channel, user_id }
+            | WebhookEvent::MemberRemoved { channel, user_id } => {
+                put("channel", text(channel));
+                put("user_id", text(user_id));
+            }
+            WebhookEvent::ClientEvent {
+                channel,
+                event,
+                data,
+                socket_id,
+                user_id,
+            } => {
+                put("channel", text(channel));
+                put("event", text(event));
+                put("data", text(data));
+                if let Some(socket_id) = socket_id {
+                    put("socket_id", text(socket_id));
+                }
+                if let Some(user_id) = user_id {
+                    put("user_id", text(user_id));
+                }
+            }
+            WebhookEvent::SubscriptionCount {
+                channel,
+                subscription_count,
+            } => {
+                put("channel", text(channel));
+                put("subscription_count", Value::from(*subscription_count));
+            }
+            WebhookEvent::Unknown { .. } => {}
+        }
+        map
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookEvent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let object = Map::<String, Value>::deserialize(d)?;
+        WebhookEvent::from_object(object).map_err(D::Error::custom)
+    }
+}
+
+/// Serialises to the wire form Pusher sends (an unknown event: its payload, with its name).
+impl Serialize for WebhookEvent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_object().serialize(s)
+    }
+}
+
+/// A body's signature, as Pusher would send it: the two header values.
+///
+/// Made by [`Pusher::sign_webhook`] so tests can send a correctly signed webhook to their own
+/// handler.
+///
+/// ```
+/// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+/// let signed = pusher.sign_webhook(br#"{"time_ms":1,"events":[]}"#);
+/// for (name, value) in signed.headers() {
+///     println!("{name}: {value}"); // X-Pusher-Key: key, X-Pusher-Signature: <hex>
+/// }
+/// assert_eq!(signed.key, "key");
+/// # Ok::<(), pusher_client::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WebhookSignature {
+    /// The `X-Pusher-Key` value.
+    pub key: String,
+    /// The `X-Pusher-Signature` value: hex HMAC-SHA256 of the body.
+    pub signature: String,
+}
+
+impl WebhookSignature {
+    /// The header names and values to send.
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+    /// let signed = pusher.sign_webhook(b"{}");
+    /// let headers = signed.headers();
+    /// assert_eq!(headers[0], ("X-Pusher-Key", "key"));
+    /// assert_eq!(headers[1].0, "X-Pusher-Signature");
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn headers(&self) -> [(&'static str, &str); 2] {
+        [
+            (WEBHOOK_KEY_HEADER, &self.key),
+            (WEBHOOK_SIGNATURE_HEADER, &self.signature),
+        ]
+    }
+}
+
+/// Signs `body` as Pusher signs webhooks: hex HMAC-SHA256 under `secret`.
+///
+/// For tests that need a webhook signed by some other key/secret pair; with the client's own
+/// credentials, use [`Pusher::sign_webhook`].
+///
+/// ```
+/// let signature = pusher_client::sign_webhook("secret", b"{}");
+/// assert_eq!(signature.len(), 64);
+/// ```
+pub fn sign_webhook(secret: &str, body: &[u8]) -> String {
+    Credentials::new("", secret).sign_hex(&[body])
+}
+
+/// Just the timestamp of a webhook body, for the age check of caller-defined payloads.
+#[derive(Deserialize)]
+struct TimeOnly {
+    time_ms: u64,
+}
+
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
+    serde_json::from_slice(body).map_err(|e| WebhookError::BadPayload(e.to_string()))
+}
+
+impl Pusher {
+    /// Verifies a webhook and parses it.
+    ///
+    /// `key` and `signature` are the raw `X-Pusher-Key` and `X-Pusher-Signature` header values
+    /// (`None` when the header is absent); `body` is the exact bytes received. The key picks the
+    /// secret among the app's own and those added with `PusherBuilder::webhook_key`; the
+    /// signature is checked in constant time before the body is parsed.
+    ///
+    /// With `PusherBuilder::webhook_max_age` set, a webhook whose `time_ms` is older is refused
+    /// with [`WebhookError::TooOld`]. A `time_ms` ahead of this client's clock is accepted: it
+    /// can only be clock skew, since only Pusher can sign.
+    ///
+    /// ```
+    /// use pusher_client::{Pusher, WebhookEvent};
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let body = br#"{"time_ms":1327078148132,"events":[{"name":"channel_occupied","channel":"room"}]}"#;
+    /// // In a handler these come from the request; here the test helper signs the body.
+    /// let signed = pusher.sign_webhook(body);
+    /// let webhook = pusher.verify_webhook(Some(&signed.key), Some(&signed.signature), body)?;
+    /// for event in &webhook.events {
+    ///     if let WebhookEvent::ChannelOccupied { channel } = event {
+    ///         println!("{channel} is occupied");
+    ///     }
+    /// }
+    /// assert!(pusher.verify_webhook(Some("key"), Some(&signed.signature), b"{}").is_err());
+    /// # Ok(()) }
+    /// # run().unwrap();
+    /// ```
+    pub fn verify_webhook(
+        &self,
+        key: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<Webhook, WebhookError> {
+        self.check_webhook_signature(key, signature, body)?;
+        let webhook: Webhook = parse_body(body)?;
+        self.check_webhook_age(webhook.time_ms)?;
+        Ok(webhook)
+    }
+
+    /// Verifies a webhook exactly as [`verify_webhook`](Self::verify_webhook) does, then
+    /// parses the body as your own type `T`.
+    ///
+    /// With a maximum age configured, the body must also carry a numeric `time_ms`.
+    ///
+    /// ```
+    /// use pusher_client::Pusher;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Names { events: Vec<Name> }
+    /// #[derive(serde::Deserialize)]
+    /// struct Name { name: String }
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let body = br#"{"time_ms":1,"events":[{"name":"cache_miss","channel":"cache-a"}]}"#;
+    /// let signed = pusher.sign_webhook(body);
+    /// let names: Names = pusher.verify_webhook_as(Some(&signed.key), Some(&signed.signature), body)?;
+    /// assert_eq!(names.events[0].name, "cache_miss");
+    /// # Ok(()) }
+    /// # run().unwrap();
+    /// ```
+    pub fn verify_webhook_as<T: DeserializeOwned>(
+        &self,
+        key: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<T, WebhookError> {
+        self.check_webhook_signature(key, signature, body)?;
+        if self.inner.webhook_max_age.is_some() {
+            let stamp: TimeOnly = parse_body(body)?;
+            self.check_webhook_age(stamp.time_ms)?;
+        }
+        parse_body(body)
+    }
+
+    /// Signs `body` with this client's key and secret, as Pusher would: for testing your own
+    /// webhook handler end to end.
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("1", "key", "secret").build()?;
+    /// let body = br#"{"time_ms":1,"events":[]}"#;
+    /// let signed = pusher.sign_webhook(body);
+    /// assert_eq!(signed.signature, pusher_client::sign_webhook("secret", body));
+    /// assert!(pusher.verify_webhook(Some(&signed.key), Some(&signed.signature), body).is_ok());
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn sign_webhook(&self, body: &[u8]) -> WebhookSignature {
+        let credentials = &self.inner.credentials;
+        WebhookSignature {
+            key: credentials.key.clone(),
+            signature: credentials.sign_hex(&[body]),
+        }
+    }
+
+    /// The plaintext data of a `client_event`: decrypted with the channel's key on a
+    /// `private-encrypted-` channel, as sent on any other channel.
+    ///
+    /// Decryption is [`Pusher::decrypt`]'s. Errors: [`ValidationError::NotClientEvent`] for
+    /// other events; [`Error::Crypto`] when no master key is configured, when the data does not
+    /// authenticate under the channel's key, or when it is not an encrypted payload or not UTF-8
+    /// once decrypted.
+    ///
+    /// ```
+    /// use pusher_client::{Pusher, WebhookEvent};
+    ///
+    /// # fn run(pusher: Pusher, webhook: pusher_client::Webhook) -> Result<(), pusher_client::Error> {
+    /// for event in &webhook.events {
+    ///     if let WebhookEvent::ClientEvent { channel, .. } = event {
+    ///         let text = pusher.decrypt_client_event(event)?;
+    ///         println!("{channel}: {text}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn decrypt_client_event(&self, event: &WebhookEvent) -> Result<String, Error> {
+        let WebhookEvent::ClientEvent { channel, data, .. } = event else {
+            return Err(ValidationError::NotClientEvent {
+                name: event.name().to_owned(),
+            }
+            .into());
+        };
+        if ChannelKind::of(channel) != ChannelKind::PrivateEncrypted {
+            return Ok(data.clone());
+        }
+        self.decrypt(channel, data)
+    }
+
+    fn check_webhook_signature(
+        &self,
+        key: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), WebhookError> {
+        let key = key.ok_or(WebhookError::MissingKey)?.trim();
+        let signature = signature.ok_or(WebhookError::MissingSignature)?.trim();
+        let mut candidates = self
+            .inner
+            .webhook_credentials
+            .iter()
+            .filter(|c| c.key == key)
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(WebhookError::UnknownKey);
+        }
+        if signature.len() != SIGNATURE_LEN * 2 {
+            return Err(WebhookError::MalformedSignature);
+        }
+        let signature = hex::decode(signature).map_err(|_| WebhookError::MalformedSignature)?;
+        // Every pair with this key is tried (a secret may be rotated under the same key).
+        if candidates.any(|c| c.verify(body, &signature)) {
+            Ok(())
+        } else {
+            Err(WebhookError::InvalidSignature)
+        }
+    }
+
+    fn check_webhook_age(&self, time_ms: u64) -> Result<(), WebhookError> {
+        let Some(max) = self.inner.webhook_max_age else {
+            return Ok(());
+        };
+        let now_ms = (self.inner.clock)()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        let age = Duration::from_millis(now_ms.saturating_sub(time_ms));
+        if age > max {
+            Err(WebhookError::TooOld { age, max })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serialize_round_trips() {
+        let events = vec![
+            WebhookEvent::ChannelOccupied {
+                channel: "a".into(),
+            },
+            WebhookEvent::ChannelVacated {
+                channel: "a".into(),
+            },
+            WebhookEvent::MemberAdded {
+                channel: "presence-a".into(),
+                user_id: "1".into(),
+            },
+            WebhookEvent::MemberRemoved {
+                channel: "presence-a".into(),
+                user_id: "1".into(),
+            },
+            WebhookEvent::ClientEvent {
+                channel: "private-a".into(),
+                event: "client-x".into(),
+                data: "{}".into(),
+                socket_id: Some("1.2".into()),
+                user_id: None,
+            },
+            WebhookEvent::CacheMiss {
+                channel: "cache-a".into(),
+            },
+            WebhookEvent::SubscriptionCount {
+                channel: "a".into(),
+                subscription_count: 3,
+            },
+            WebhookEvent::Unknown {
+                name: "new".into(),
+                payload: json!({"name": "new", "channel": "a", "x": [1]}),
+            },
+        ];
+        let webhook = Webhook { time_ms: 5, events };
+        let text = serde_json::to_string(&webhook).unwrap();
+        let back: Webhook = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, webhook);
+        assert_eq!(back.events[7].channel(), Some("a"));
+    }
+
+    #[test]
+    fn lenient_fields() {
+        let e: WebhookEvent = serde_json::from_str(
+            r#"{"name":"client_event","channel":"c","event":"client-e","data":{"a":1},"user_id":7,"socket_id":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            e,
+            WebhookEvent::ClientEvent {
+                channel: "c".into(),
+                event: "client-e".into(),
+                data: r#"{"a":1}"#.into(),
+                socket_id: None,
+                user_id: Some("7".into()),
+            }
+        );
+        let e: WebhookEvent = serde_json::from_str(
+            r#"{"name":"subscription_count","channel":"c","subscription_count":"4"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.channel(), Some("c"));
+        for bad in [
+            r#"{"channel":"c"}"#,
+            r#"{"name":5}"#,
+            r#"{"name":"channel_occupied"}"#,
+            r#"{"name":"member_added","channel":"c"}"#,
+            r#"{"name":"member_added","channel":"c","user_id":1.5}"#,
+            r#"{"name":"subscription_count","channel":"c","subscription_count":-1}"#,
+            r#"{"name":"client_event","channel":"c","event":"e"}"#,
+            r#"[]"#,
+        ] {
+            assert!(serde_json::from_str::<WebhookEvent>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn status_mapping() {
+        for e in [
+            WebhookError::MissingKey,
+            WebhookError::MissingSignature,
+            WebhookError::UnknownKey,
+            WebhookError::MalformedSignature,
+            WebhookError::InvalidSignature,
+            WebhookError::TooOld {
+                age: Duration::from_secs(2),
+                max: Duration::from_secs(1),
+            },
+        ] {
+            assert_eq!(e.status(), 401, "{e}");
+        }
+        assert_eq!(WebhookError::BadPayload("x".into()).status(), 400);
+    }
+}
