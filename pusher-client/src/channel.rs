@@ -76,12 +76,12 @@ pub(crate) fn check_channel_chars(name: &str) -> Result<(), ValidationError> {
     }
     if name.starts_with('#') {
         return Err(ValidationError::ReservedChannelName {
-            name: name.to_owned(),
+            name: truncate_for_message(name),
         });
     }
     if let Some(ch) = name.chars().find(|c| !channel_char_ok(*c)) {
         return Err(ValidationError::ChannelNameInvalidChar {
-            name: name.to_owned(),
+            name: truncate_for_message(name),
             ch,
         });
     }
@@ -94,7 +94,7 @@ pub(crate) fn check_channel(name: &str, max_len: usize) -> Result<(), Validation
     // The charset is ASCII, so bytes are characters here.
     if name.len() > max_len {
         return Err(ValidationError::ChannelNameTooLong {
-            name: name.to_owned(),
+            name: truncate_for_message(name),
             len: name.len(),
             max: max_len,
         });

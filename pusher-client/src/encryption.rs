@@ -187,7 +187,8 @@ mod tests {
     #[test]
     fn known_answers_from_libsodium() {
         let key = MasterKey::from_base64(KEY_B64).unwrap();
-        let cases: [(&str, &[u8], [u8; 24], &str, &str); 2] = [
+        type Case<'a> = (&'a str, &'a [u8], [u8; 24], &'a str, &'a str);
+        let cases: [Case<'_>; 2] = [
             (
                 "private-encrypted-kat",
                 br#"{"message":"hello world"}"#,
