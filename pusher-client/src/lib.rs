@@ -118,6 +118,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+mod auth_endpoint;
 mod channel;
 mod client;
 mod config;
@@ -130,6 +131,9 @@ mod webhook;
 
 pub use auth::{
     ChannelAuth, ChannelAuthRequest, MemberId, PresenceMember, UserAuth, UserAuthRequest, UserData,
+};
+pub use auth_endpoint::{
+    AuthReply, ChannelAuthBody, ChannelGrant, MAX_BATCH_AUTH_CHANNELS, UserGrant,
 };
 pub use channel::{ChannelKind, ChannelName, IntoChannels, MAX_USER_ID_LEN, SocketId, UserId};
 pub use client::{ChannelQuery, ChannelsQuery, Pusher, Trigger};

@@ -1,0 +1,656 @@
+//! The pusher-js authorization endpoints, free of any web framework.
+//!
+//! `pusher-axum` and `pusher-actix` mount these as routes; anything else (hyper, warp, a
+//! serverless function) can too. An endpoint is three steps:
+//!
+//! 1. parse the body pusher-js sent ([`ChannelAuthBody::parse`], [`UserAuthRequest::parse`]);
+//!    a malformed body is a ready 400 [`AuthReply`];
+//! 2. check each request ([`Pusher::check_channel_auth`]) — so your code never sees a forged
+//!    socket id or a public channel — and ask your code for a [`ChannelGrant`] / [`UserGrant`];
+//! 3. turn the grant into the answer ([`Pusher::channel_auth_reply`],
+//!    [`Pusher::user_auth_reply`], [`Pusher::batch_auth_reply`]).
+//!
+//! Statuses: 200 with what pusher-js expects; 400 for malformed input; 403 for a denial; 500 when
+//! the grant does not fit the channel (e.g. no member for a presence channel) or the server is
+//! misconfigured (no master key for an encrypted channel). Every non-200 body is a small JSON
+//! object `{"error":"..."}` that never contains a secret.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::{ChannelAuth, ChannelAuthRequest, PresenceMember, UserAuthRequest, UserData};
+use crate::channel::{self, ChannelKind};
+use crate::client::Pusher;
+use crate::error::{Error, ValidationError};
+
+/// The most channels one batched authorization request may name.
+pub const MAX_BATCH_AUTH_CHANNELS: usize = 100;
+
+/// Your decision on one channel subscription.
+///
+/// ```
+/// use pusher_client::{ChannelGrant, PresenceMember};
+///
+/// let private = ChannelGrant::Allow;
+/// let presence = ChannelGrant::Presence(PresenceMember::new("ada"));
+/// let no = ChannelGrant::Deny;
+/// ```
+#[derive(Debug, Clone)]
+pub enum ChannelGrant {
+    /// Allow a `private-` or `private-encrypted-` subscription.
+    Allow,
+    /// Allow a `presence-` subscription as this member.
+    Presence(PresenceMember),
+    /// Refuse it (403).
+    Deny,
+}
+
+/// Your decision on a user sign-in.
+///
+/// ```
+/// use pusher_client::{UserData, UserGrant};
+///
+/// let yes = UserGrant::Allow(UserData::new("ada"));
+/// let no = UserGrant::Deny;
+/// ```
+#[derive(Debug, Clone)]
+pub enum UserGrant {
+    /// Sign the connection in as this user.
+    Allow(UserData),
+    /// Refuse it (403).
+    Deny,
+}
+
+/// A ready answer for an authorization endpoint: a status and a JSON body.
+///
+/// ```
+/// use pusher_client::{ChannelAuthRequest, ChannelGrant, Pusher};
+///
+/// let pusher = Pusher::builder("1", "key", "secret").build()?;
+/// let request = ChannelAuthRequest::new("1234.1234", "private-orders");
+/// let reply = pusher.channel_auth_reply(&request, ChannelGrant::Deny);
+/// assert_eq!(reply.status(), 403);
+/// assert_eq!(reply.body(), r#"{"error":"forbidden"}"#);
+/// # Ok::<(), pusher_client::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthReply {
+    status: u16,
+    body: String,
+}
+
+impl AuthReply {
+    /// A 200 answer with this JSON body.
+    fn ok(body: String) -> Self {
+        AuthReply { status: 200, body }
+    }
+
+    /// An error answer: `{"error": message}`.
+    pub fn error(status: u16, message: &str) -> Self {
+        let body = serde_json::json!({ "error": message }).to_string();
+        AuthReply { status, body }
+    }
+
+    /// The 403 answer to a denial.
+    pub fn forbidden() -> Self {
+        AuthReply::error(403, "forbidden")
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The JSON body, owned.
+    pub fn into_body(self) -> String {
+        self.body
+    }
+
+    /// The `Content-Type` of every reply.
+    pub const CONTENT_TYPE: &'static str = "application/json";
+}
+
+/// What pusher-js posted to the channel authorization endpoint: one channel, or several when
+/// the pusher-js-auth batching plugin is used (`channel_name[0]`, `channel_name[1]`, …).
+///
+/// ```
+/// use pusher_client::ChannelAuthBody;
+///
+/// let one = ChannelAuthBody::parse(
+///     Some("application/x-www-form-urlencoded"),
+///     b"socket_id=1.2&channel_name=private-a&extra=ignored",
+/// ).map_err(|r| r.into_body())?;
+/// assert!(!one.batch);
+/// assert_eq!(one.channel_names, ["private-a"]);
+///
+/// let many = ChannelAuthBody::parse(
+///     None,
+///     b"socket_id=1.2&channel_name%5B0%5D=private-a&channel_name%5B1%5D=presence-b",
+/// ).map_err(|r| r.into_body())?;
+/// assert!(many.batch);
+/// assert_eq!(many.channel_names, ["private-a", "presence-b"]);
+///
+/// let json = ChannelAuthBody::parse(
+///     Some("application/json"),
+///     br#"{"socket_id":"1.2","channel_name":"private-a"}"#,
+/// ).map_err(|r| r.into_body())?;
+/// assert_eq!(json.requests()[0].channel_name, "private-a");
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelAuthBody {
+    /// The connection's socket id (not yet validated).
+    pub socket_id: String,
+    /// The channels asked for, in order (not yet validated).
+    pub channel_names: Vec<String>,
+    /// `true` when the batch format was used: answer with [`Pusher::batch_auth_reply`].
+    pub batch: bool,
+}
+
+impl ChannelAuthBody {
+    /// Parses a form-urlencoded (pusher-js's default; also assumed when there is no content
+    /// type) or JSON body. Unknown fields are ignored. Errors are ready 400 replies.
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, AuthReply> {
+        match body_kind(content_type)? {
+            BodyKind::Json => parse_channel_json(body),
+            BodyKind::Form => parse_channel_form(body),
+        }
+    }
+
+    /// One [`ChannelAuthRequest`] per channel, in order.
+    pub fn requests(&self) -> Vec<ChannelAuthRequest> {
+        self.channel_names
+            .iter()
+            .map(|channel| ChannelAuthRequest::new(self.socket_id.clone(), channel.clone()))
+            .collect()
+    }
+}
+
+impl UserAuthRequest {
+    /// Parses pusher-js's user authentication body (form-urlencoded or JSON; unknown fields
+    /// ignored). Errors are ready 400 replies.
+    ///
+    /// ```
+    /// use pusher_client::UserAuthRequest;
+    ///
+    /// let request = UserAuthRequest::parse(None, b"socket_id=1234.1234&x=1")
+    ///     .map_err(|r| r.into_body())?;
+    /// assert_eq!(request.socket_id, "1234.1234");
+    /// assert_eq!(UserAuthRequest::parse(None, b"nothing=here").unwrap_err().status(), 400);
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, AuthReply> {
+        let socket_id = match body_kind(content_type)? {
+            BodyKind::Json => {
+                #[derive(Deserialize)]
+                struct Body {
+                    socket_id: Option<Value>,
+                }
+                let parsed: Body = serde_json::from_slice(body)
+                    .map_err(|_| AuthReply::error(400, "the body is not a JSON object"))?;
+                json_string(parsed.socket_id, "socket_id")?
+            }
+            BodyKind::Form => {
+                let mut socket_id = None;
+                for (key, value) in url::form_urlencoded::parse(body) {
+                    if key == "socket_id" {
+                        set_once(&mut socket_id, value.into_owned(), "socket_id")?;
+                    }
+                }
+                socket_id.ok_or_else(|| missing("socket_id"))?
+            }
+        };
+        Ok(UserAuthRequest::new(socket_id))
+    }
+}
+
+impl Pusher {
+    /// Checks what the browser sent before your code decides: a well-formed socket id, a valid
+    /// channel name, and a channel that needs authorization at all (not public).
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthRequest, Pusher};
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// assert!(pusher.check_channel_auth(&ChannelAuthRequest::new("1.2", "private-a")).is_ok());
+    /// assert!(pusher.check_channel_auth(&ChannelAuthRequest::new("1.2:x", "private-a")).is_err());
+    /// assert!(pusher.check_channel_auth(&ChannelAuthRequest::new("1.2", "public")).is_err());
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn check_channel_auth(&self, request: &ChannelAuthRequest) -> Result<(), ValidationError> {
+        channel::check_socket_id(&request.socket_id)?;
+        channel::check_channel(
+            &request.channel_name,
+            self.inner.limits.max_channel_name_len,
+        )?;
+        if ChannelKind::of(&request.channel_name) == ChannelKind::Public {
+            return Err(ValidationError::PublicChannel {
+                channel: channel::truncate_for_message(&request.channel_name),
+            });
+        }
+        Ok(())
+    }
+
+    /// The answer to one channel authorization request, given your grant.
+    ///
+    /// 400 if the request is malformed, 403 on [`ChannelGrant::Deny`], 500 if the grant does not
+    /// fit the channel (presence without a member, a member for a private channel) or an
+    /// encrypted channel is asked for without a configured master key; otherwise 200 with
+    /// [`ChannelAuth`]'s JSON.
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher};
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let request = ChannelAuthRequest::new("1234.1234", "presence-room");
+    /// let reply = pusher.channel_auth_reply(&request, ChannelGrant::Presence(PresenceMember::new("ada")));
+    /// assert_eq!(reply.status(), 200);
+    /// assert!(reply.body().contains(r#""channel_data":"{\"user_id\":\"ada\"}""#));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn channel_auth_reply(
+        &self,
+        request: &ChannelAuthRequest,
+        grant: ChannelGrant,
+    ) -> AuthReply {
+        match self.channel_auth_result(request, grant) {
+            Ok(auth) => AuthReply::ok(auth.to_json()),
+            Err(reply) => reply,
+        }
+    }
+
+    /// The answer to a batched authorization request (pusher-js-auth plugin format): always 200,
+    /// with one entry per channel — `{"status":200,"data":{..}}` when granted, `{"status":403}`
+    /// when denied, `{"status":400}` / `{"status":500}` when refused.
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthRequest, ChannelGrant, Pusher};
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let reply = pusher.batch_auth_reply([
+    ///     (ChannelAuthRequest::new("1.2", "private-a"), ChannelGrant::Allow),
+    ///     (ChannelAuthRequest::new("1.2", "private-b"), ChannelGrant::Deny),
+    /// ]);
+    /// let body: serde_json::Value = serde_json::from_str(reply.body()).unwrap();
+    /// assert_eq!(body["private-a"]["status"], 200);
+    /// assert!(body["private-a"]["data"]["auth"].is_string());
+    /// assert_eq!(body["private-b"], serde_json::json!({"status": 403}));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn batch_auth_reply(
+        &self,
+        decisions: impl IntoIterator<Item = (ChannelAuthRequest, ChannelGrant)>,
+    ) -> AuthReply {
+        let mut entries = BTreeMap::new();
+        for (request, grant) in decisions {
+            let entry = match self.channel_auth_result(&request, grant) {
+                Ok(auth) => BatchEntry {
+                    status: 200,
+                    data: Some(auth),
+                },
+                Err(reply) => BatchEntry {
+                    status: reply.status,
+                    data: None,
+                },
+            };
+            entries.insert(request.channel_name, entry);
+        }
+        match serde_json::to_string(&entries) {
+            Ok(body) => AuthReply::ok(body),
+            Err(_) => AuthReply::error(500, "the answer could not be serialised"),
+        }
+    }
+
+    /// The answer to a user authentication request, given your grant: 400 if malformed (bad
+    /// socket id), 403 on [`UserGrant::Deny`], 500 if the user data is invalid (e.g. an empty
+    /// id), otherwise 200 with `{auth, user_data}`.
+    ///
+    /// ```
+    /// use pusher_client::{Pusher, UserAuthRequest, UserData, UserGrant};
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let reply = pusher.user_auth_reply(&UserAuthRequest::new("1.2"), UserGrant::Allow(UserData::new("ada")));
+    /// assert_eq!(reply.status(), 200);
+    /// let reply = pusher.user_auth_reply(&UserAuthRequest::new("bad"), UserGrant::Allow(UserData::new("ada")));
+    /// assert_eq!(reply.status(), 400);
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn user_auth_reply(&self, request: &UserAuthRequest, grant: UserGrant) -> AuthReply {
+        if let Err(e) = channel::check_socket_id(&request.socket_id) {
+            return AuthReply::error(400, &e.to_string());
+        }
+        match grant {
+            UserGrant::Deny => AuthReply::forbidden(),
+            UserGrant::Allow(user) => match self.authenticate_user(request, &user) {
+                Ok(answer) => AuthReply::ok(answer.to_json()),
+                Err(e) => server_error(&e),
+            },
+        }
+    }
+
+    fn channel_auth_result(
+        &self,
+        request: &ChannelAuthRequest,
+        grant: ChannelGrant,
+    ) -> Result<ChannelAuth, AuthReply> {
+        self.check_channel_auth(request)
+            .map_err(|e| AuthReply::error(400, &e.to_string()))?;
+        let member = match grant {
+            ChannelGrant::Deny => return Err(AuthReply::forbidden()),
+            ChannelGrant::Allow => None,
+            ChannelGrant::Presence(member) => Some(member),
+        };
+        self.authorize_channel(request, member.as_ref())
+            .map_err(|e| server_error(&e))
+    }
+}
+
+/// A grant that does not fit, or missing configuration: the app's fault, not the browser's.
+fn server_error(e: &Error) -> AuthReply {
+    tracing::warn!(error = %e, "pusher authorization could not be signed");
+    AuthReply::error(500, &e.to_string())
+}
+
+#[derive(Serialize)]
+struct BatchEntry {
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<ChannelAuth>,
+}
+
+enum BodyKind {
+    Form,
+    Json,
+}
+
+fn body_kind(content_type: Option<&str>) -> Result<BodyKind, AuthReply> {
+    let Some(content_type) = content_type else {
+        return Ok(BodyKind::Form);
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/x-www-form-urlencoded" | "" => Ok(BodyKind::Form),
+        "application/json" => Ok(BodyKind::Json),
+        _ => Err(AuthReply::error(
+            400,
+            "expected an application/x-www-form-urlencoded or application/json body",
+        )),
+    }
+}
+
+fn missing(field: &str) -> AuthReply {
+    AuthReply::error(400, &format!("the body has no {field}"))
+}
+
+fn set_once(slot: &mut Option<String>, value: String, field: &str) -> Result<(), AuthReply> {
+    if slot.replace(value).is_some() {
+        return Err(AuthReply::error(400, &format!("{field} is given twice")));
+    }
+    Ok(())
+}
+
+fn json_string(value: Option<Value>, field: &str) -> Result<String, AuthReply> {
+    match value {
+        Some(Value::String(s)) => Ok(s),
+        None | Some(Value::Null) => Err(missing(field)),
+        Some(_) => Err(AuthReply::error(400, &format!("{field} must be a string"))),
+    }
+}
+
+fn check_batch_len(len: usize) -> Result<(), AuthReply> {
+    if len > MAX_BATCH_AUTH_CHANNELS {
+        return Err(AuthReply::error(
+            400,
+            &format!("at most {MAX_BATCH_AUTH_CHANNELS} channels may be authorized at once"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_channel_form(body: &[u8]) -> Result<ChannelAuthBody, AuthReply> {
+    let mut socket_id = None;
+    let mut single = None;
+    let mut indexed: BTreeMap<usize, String> = BTreeMap::new();
+    for (key, value) in url::form_urlencoded::parse(body) {
+        if key == "socket_id" {
+            set_once(&mut socket_id, value.into_owned(), "socket_id")?;
+        } else if key == "channel_name" {
+            set_once(&mut single, value.into_owned(), "channel_name")?;
+        } else if let Some(index) = key
+            .strip_prefix("channel_name[")
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
+            let index: usize = index
+                .parse()
+                .map_err(|_| AuthReply::error(400, "channel_name[..] needs a numeric index"))?;
+            if index >= MAX_BATCH_AUTH_CHANNELS {
+                check_batch_len(index + 1)?;
+            }
+            if indexed.insert(index, value.into_owned()).is_some() {
+                return Err(AuthReply::error(
+                    400,
+                    &format!("channel_name[{index}] is given twice"),
+                ));
+            }
+        }
+    }
+    let socket_id = socket_id.ok_or_else(|| missing("socket_id"))?;
+    match (single, indexed.is_empty()) {
+        (Some(channel), true) => Ok(ChannelAuthBody {
+            socket_id,
+            channel_names: vec![channel],
+            batch: false,
+        }),
+        (None, false) => Ok(ChannelAuthBody {
+            socket_id,
+            channel_names: indexed.into_values().collect(),
+            batch: true,
+        }),
+        (None, true) => Err(missing("channel_name")),
+        (Some(_), false) => Err(AuthReply::error(
+            400,
+            "give either channel_name or channel_name[n], not both",
+        )),
+    }
+}
+
+fn parse_channel_json(body: &[u8]) -> Result<ChannelAuthBody, AuthReply> {
+    #[derive(Deserialize)]
+    struct Body {
+        socket_id: Option<Value>,
+        channel_name: Option<Value>,
+    }
+    let parsed: Body = serde_json::from_slice(body)
+        .map_err(|_| AuthReply::error(400, "the body is not a JSON object"))?;
+    let socket_id = json_string(parsed.socket_id, "socket_id")?;
+    match parsed.channel_name {
+        Some(Value::Array(items)) => {
+            check_batch_len(items.len())?;
+            if items.is_empty() {
+                return Err(missing("channel_name"));
+            }
+            let channel_names = items
+                .into_iter()
+                .map(|item| json_string(Some(item), "channel_name"))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(ChannelAuthBody {
+                socket_id,
+                channel_names,
+                batch: true,
+            })
+        }
+        other => Ok(ChannelAuthBody {
+            socket_id,
+            channel_names: vec![json_string(other, "channel_name")?],
+            batch: false,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pusher() -> Pusher {
+        Pusher::builder("3", "278d425bdf160c739803", "7ad3773142a6692b25b8")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn form_bodies() {
+        let b = ChannelAuthBody::parse(None, b"channel_name=private-foobar&socket_id=1234.1234")
+            .unwrap();
+        assert_eq!(
+            b.requests(),
+            [ChannelAuthRequest::new("1234.1234", "private-foobar")]
+        );
+        // Indices out of order are put in order.
+        let b = ChannelAuthBody::parse(
+            Some("application/x-www-form-urlencoded; charset=UTF-8"),
+            b"socket_id=1.2&channel_name[1]=private-b&channel_name[0]=private-a",
+        )
+        .unwrap();
+        assert_eq!(b.channel_names, ["private-a", "private-b"]);
+        for bad in [
+            &b"channel_name=private-a"[..],
+            b"socket_id=1.2",
+            b"socket_id=1.2&socket_id=1.3&channel_name=private-a",
+            b"socket_id=1.2&channel_name=a&channel_name[0]=b",
+            b"socket_id=1.2&channel_name[x]=a",
+            b"socket_id=1.2&channel_name[0]=a&channel_name[0]=b",
+            b"socket_id=1.2&channel_name[100]=a",
+        ] {
+            let reply = ChannelAuthBody::parse(None, bad).unwrap_err();
+            assert_eq!(reply.status(), 400, "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(
+            ChannelAuthBody::parse(Some("text/plain"), b"socket_id=1.2&channel_name=a")
+                .unwrap_err()
+                .status(),
+            400
+        );
+    }
+
+    #[test]
+    fn json_bodies() {
+        let b = ChannelAuthBody::parse(
+            Some("application/json"),
+            br#"{"socket_id":"1.2","channel_name":["private-a","private-b"],"x":1}"#,
+        )
+        .unwrap();
+        assert!(b.batch);
+        assert_eq!(b.channel_names.len(), 2);
+        for bad in [
+            &br#"{"socket_id":1.2,"channel_name":"a"}"#[..],
+            br#"{"channel_name":"a"}"#,
+            br#"{"socket_id":"1.2"}"#,
+            br#"{"socket_id":"1.2","channel_name":[]}"#,
+            br#"{"socket_id":"1.2","channel_name":[1]}"#,
+            b"not json",
+            b"[]",
+        ] {
+            let reply = ChannelAuthBody::parse(Some("application/json"), bad).unwrap_err();
+            assert_eq!(reply.status(), 400, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn replies_by_grant() {
+        let p = pusher();
+        let private = ChannelAuthRequest::new("1234.1234", "private-foobar");
+        let reply = p.channel_auth_reply(&private, ChannelGrant::Allow);
+        assert_eq!(reply.status(), 200);
+        assert_eq!(
+            reply.body(),
+            r#"{"auth":"278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"}"#
+        );
+        assert_eq!(
+            p.channel_auth_reply(&private, ChannelGrant::Deny).status(),
+            403
+        );
+        let member = ChannelGrant::Presence(PresenceMember::new("1"));
+        assert_eq!(p.channel_auth_reply(&private, member.clone()).status(), 500);
+        let presence = ChannelAuthRequest::new("1234.1234", "presence-x");
+        assert_eq!(
+            p.channel_auth_reply(&presence, ChannelGrant::Allow)
+                .status(),
+            500
+        );
+        assert_eq!(p.channel_auth_reply(&presence, member).status(), 200);
+        let encrypted = ChannelAuthRequest::new("1234.1234", "private-encrypted-x");
+        let reply = p.channel_auth_reply(&encrypted, ChannelGrant::Allow);
+        assert_eq!(reply.status(), 500);
+        assert!(!reply.body().contains("7ad3773142a6692b25b8"));
+        for bad in [
+            ChannelAuthRequest::new("1234.1234:x", "private-foobar"),
+            ChannelAuthRequest::new("1234.1234", "public"),
+            ChannelAuthRequest::new("1234.1234", "private-a:b"),
+        ] {
+            // Malformed input is 400 whatever the grant: the grant is never consulted.
+            assert_eq!(
+                p.channel_auth_reply(&bad, ChannelGrant::Allow).status(),
+                400
+            );
+            assert_eq!(p.channel_auth_reply(&bad, ChannelGrant::Deny).status(), 400);
+        }
+    }
+
+    #[test]
+    fn user_replies() {
+        let p = pusher();
+        let request = UserAuthRequest::new("1234.1234");
+        let reply = p.user_auth_reply(&request, UserGrant::Allow(UserData::new("12345")));
+        assert_eq!(reply.status(), 200);
+        assert!(
+            reply
+                .body()
+                .contains("4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba")
+        );
+        assert_eq!(p.user_auth_reply(&request, UserGrant::Deny).status(), 403);
+        assert_eq!(
+            p.user_auth_reply(&request, UserGrant::Allow(UserData::new("")))
+                .status(),
+            500
+        );
+    }
+
+    #[test]
+    fn batch_reply_mixed() {
+        let p = pusher();
+        let reply = p.batch_auth_reply([
+            (
+                ChannelAuthRequest::new("1234.1234", "private-foobar"),
+                ChannelGrant::Allow,
+            ),
+            (
+                ChannelAuthRequest::new("1234.1234", "private-no"),
+                ChannelGrant::Deny,
+            ),
+            (
+                ChannelAuthRequest::new("1234.1234", "public"),
+                ChannelGrant::Allow,
+            ),
+        ]);
+        assert_eq!(reply.status(), 200);
+        let v: Value = serde_json::from_str(reply.body()).unwrap();
+        assert_eq!(
+            v["private-foobar"]["data"]["auth"],
+            "278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"
+        );
+        assert_eq!(v["private-no"], serde_json::json!({"status": 403}));
+        assert_eq!(v["public"], serde_json::json!({"status": 400}));
+    }
+}
