@@ -1,0 +1,4 @@
+//! Pusher Channels for actix.
+#![forbid(unsafe_code)]
+
+pub use pusher_client;

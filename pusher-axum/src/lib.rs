@@ -1,0 +1,4 @@
+//! Pusher Channels for axum.
+#![forbid(unsafe_code)]
+
+pub use pusher_client;
