@@ -97,13 +97,86 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Authorizing pusher-js
+//!
+//! pusher-js asks your server before subscribing to `private-`, `presence-` and
+//! `private-encrypted-` channels, and when it signs a user in. Decide with your own session
+//! logic, then let the client sign the answer. (`pusher-axum` and `pusher-actix` mount these as
+//! ready-made routes; [`ChannelAuthBody`], [`ChannelGrant`] and [`AuthReply`] do the same for
+//! any other framework.)
+//!
+//! ```
+//! use pusher_client::{ChannelAuthRequest, PresenceMember, Pusher, UserAuthRequest, UserData};
+//! use serde_json::json;
+//!
+//! # fn run(pusher: Pusher) -> Result<(), pusher_client::Error> {
+//! // POST /pusher/auth with socket_id=1234.1234&channel_name=presence-lobby
+//! let request = ChannelAuthRequest::new("1234.1234", "presence-lobby");
+//! let member = PresenceMember::new("user-42").user_info(json!({"name": "Ada"}))?;
+//! let answer = pusher.authorize_channel(&request, Some(&member))?;
+//! let body = answer.to_json(); // {"auth":"..","channel_data":"{\"user_id\":\"user-42\",..}"}
+//!
+//! // POST /pusher/user-auth with socket_id=1234.1234
+//! let user = UserData::new("user-42").user_info(json!({"name": "Ada"}))?;
+//! let answer = pusher.authenticate_user(&UserAuthRequest::new("1234.1234"), &user)?;
+//! # let _ = (body, answer);
+//! # Ok(()) }
+//! # run(Pusher::builder("1", "key", "secret").build().unwrap()).unwrap();
+//! ```
+//!
+//! A forged socket id (anything but `digits.digits`), a public channel, or a presence channel
+//! without a member is refused with a [`ValidationError`], never signed.
+//!
+//! ## Webhooks
+//!
+//! ```
+//! use pusher_client::{Pusher, WebhookEvent};
+//!
+//! # fn handle(pusher: &Pusher, key: Option<&str>, signature: Option<&str>, body: &[u8]) {
+//! match pusher.verify_webhook(key, signature, body) {
+//!     Ok(webhook) => {
+//!         for event in webhook.events {
+//!             match event {
+//!                 WebhookEvent::ChannelOccupied { channel } => println!("{channel} occupied"),
+//!                 WebhookEvent::MemberAdded { channel, user_id } => println!("{user_id} joined {channel}"),
+//!                 other => println!("{}", other.name()),
+//!             }
+//!         }
+//!     }
+//!     Err(e) => eprintln!("rejected ({}): {e}", e.status()),
+//! }
+//! # }
+//! ```
+//!
+//! The signature is checked in constant time with the secret of the key in `X-Pusher-Key`
+//! ([`PusherBuilder::webhook_key`] adds keys for rotation); an age limit is available with
+//! [`PusherBuilder::webhook_max_age`]. [`sign_webhook`] signs test bodies for your own tests.
+//!
+//! ## End-to-end encryption
+//!
+//! With a master key configured, triggers on `private-encrypted-` channels are encrypted
+//! (XSalsa20-Poly1305 under a per-channel key, a fresh nonce per event) and channel
+//! authorization returns the `shared_secret` pusher-js needs. Pusher only sees ciphertext.
+//!
+//! ```
+//! use pusher_client::Pusher;
+//!
+//! # async fn run() -> Result<(), pusher_client::Error> {
+//! let pusher = Pusher::builder("123456", "app-key", "app-secret")
+//!     .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=") // openssl rand -base64 32
+//!     .build()?;
+//! pusher.trigger("private-encrypted-inbox", "message", r#"{"text":"hi"}"#).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! ## Errors
 //!
 //! Every call returns [`Error`]: [`Error::Validation`] when input was refused before sending
 //! (naming the field and the limit), [`Error::Transport`] for the network
 //! ([`Error::is_timeout`], [`Error::is_connect`]), [`Error::Api`] with the status and body when
 //! the API refused, [`Error::MalformedResponse`], and [`Error::PartialBatch`] when a long batch
-//! failed part-way.
+//! failed part-way. Webhook verification has its own [`WebhookError`], whose
+//! [`status`](WebhookError::status) is the HTTP status to answer with.
 //!
 //! ## Logging
 //!
