@@ -71,6 +71,12 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
                     body,
                 )
                     .into_response(),
+                Some(Reply::Bytes(status, body)) => (
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    [(header::CONTENT_TYPE, "text/plain")],
+                    body,
+                )
+                    .into_response(),
                 Some(Reply::Delay(delay)) => {
                     tokio::time::sleep(delay).await;
                     route(&shared, &method, &segments, &query, &body)

@@ -12,6 +12,7 @@ use crate::config::{FakeConfig, ServerClock, ServerLimits};
 use crate::handler::handle;
 use crate::record::{RecordedRequest, TriggeredEvent};
 use crate::state::{ChannelState, Reply, Shared};
+use crate::verify::percent_encode;
 
 /// A loopback HTTP server that checks every request exactly as the Pusher Channels API does
 /// and answers like it. Each test starts its own; dropping the handle stops it.
@@ -106,13 +107,16 @@ impl FakePusher {
     }
 
     /// `http://KEY:SECRET@127.0.0.1:<port>/apps/APP_ID`, for [`Pusher::from_url`] and
-    /// `PUSHER_URL`.
+    /// `PUSHER_URL`. Key and secret are percent-encoded (all but `A-Z a-z 0-9 - . _ ~`).
     pub fn pusher_url(&self) -> String {
         let state = self.shared.lock();
         let c = &state.config;
         format!(
             "http://{}:{}@{}/apps/{}",
-            c.key, c.secret, self.addr, c.app_id
+            percent_encode(&c.key),
+            percent_encode(&c.secret),
+            self.addr,
+            c.app_id
         )
     }
 

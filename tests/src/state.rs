@@ -78,6 +78,9 @@ pub enum Reply {
     Status(u16, String),
     /// Answer 200 with this body as `application/json`, whether it is JSON or not.
     Malformed(String),
+    /// Answer with this status and these exact body bytes (which need not be UTF-8), as
+    /// `text/plain`.
+    Bytes(u16, Vec<u8>),
     /// Wait this long, then answer as usual.
     Delay(Duration),
     /// Never answer (the connection stays open until the server is dropped).

@@ -501,6 +501,29 @@ async fn from_url_works_end_to_end() {
 }
 
 #[tokio::test]
+async fn from_url_with_awkward_credentials() {
+    let secret = "s@c:r/e%t é+&=?#";
+    let server = FakePusher::start_with(
+        pusher_tests::FakeConfig::default().credentials("key-with.dots_and~tilde", secret),
+    )
+    .await;
+    let url = server.pusher_url();
+    assert!(!url.contains(' ') && !url.contains('é'), "{url}");
+    let pusher = Pusher::from_url(&url).expect("from_url");
+    assert_eq!(pusher.key(), "key-with.dots_and~tilde");
+    pusher
+        .trigger("c", "e", "d")
+        .await
+        .expect("signed with the decoded secret");
+    assert!(only_request(&server).authenticated());
+    let debug = format!("{pusher:?}");
+    assert!(
+        !debug.contains(secret) && !debug.contains("s%40c"),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
 async fn clones_share_configuration_and_behaviour() {
     let server = FakePusher::start().await;
     let pusher = server
