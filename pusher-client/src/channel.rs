@@ -85,7 +85,19 @@ pub(crate) fn check_channel_chars(name: &str) -> Result<(), ValidationError> {
             ch,
         });
     }
+    if is_dot_segment(name) {
+        return Err(ValidationError::DotSegment {
+            field: "channel name",
+            value: name.to_owned(),
+        });
+    }
     Ok(())
+}
+
+/// `.` and `..` are path navigation to every URL parser: as a path segment they would be
+/// normalised away, sending the request somewhere other than where it was signed for.
+pub(crate) fn is_dot_segment(value: &str) -> bool {
+    value == "." || value == ".."
 }
 
 /// Checks a channel name against the characters Pusher allows and a length limit.
@@ -320,6 +332,12 @@ pub(crate) fn check_user_id(value: &str) -> Result<(), ValidationError> {
             reason: format!("it contains the control character {c:?}"),
         });
     }
+    if is_dot_segment(value) {
+        return Err(ValidationError::DotSegment {
+            field: "user id",
+            value: value.to_owned(),
+        });
+    }
     Ok(())
 }
 
@@ -506,6 +524,13 @@ mod tests {
             check_channel("é", 164),
             Err(ValidationError::ChannelNameInvalidChar { ch: 'é', .. })
         ));
+        for dots in [".", ".."] {
+            assert!(matches!(
+                check_channel(dots, 164),
+                Err(ValidationError::DotSegment { .. })
+            ));
+        }
+        assert!(check_channel("...", 164).is_ok());
         assert!(matches!(
             check_channel("#server-to-user-1", 164),
             Err(ValidationError::ReservedChannelName { .. })
@@ -532,6 +557,9 @@ mod tests {
         assert!(UserId::new("x".repeat(MAX_USER_ID_LEN + 1)).is_err());
         assert!(UserId::new("").is_err());
         assert!(UserId::new("a\u{0}b").is_err());
+        assert!(UserId::new(".").is_err());
+        assert!(UserId::new("..").is_err());
+        assert!(UserId::new("...").is_ok());
     }
 
     #[test]

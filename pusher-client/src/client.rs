@@ -624,10 +624,7 @@ impl Pusher {
             "pusher request"
         );
         if !(200..300).contains(&status) {
-            let mut end = bytes.len().min(MAX_ERROR_BODY);
-            while end > 0 && std::str::from_utf8(&bytes[..end]).is_err() {
-                end -= 1;
-            }
+            let end = bytes.len().min(MAX_ERROR_BODY);
             return Err(ApiError {
                 status,
                 body: String::from_utf8_lossy(&bytes[..end]).into_owned(),
@@ -716,8 +713,14 @@ fn check_raw_path(path: &str) -> Result<(), ValidationError> {
     if !path.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(bad("it must be percent-encoded ASCII without spaces"));
     }
-    if path.split('/').any(|s| s == ".." || s == ".") {
-        return Err(bad("it must not contain '.' or '..' segments"));
+    // URL parsers treat `%2E` like `.`, so decode before looking for dot segments.
+    if path.split('/').any(|segment| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        channel::is_dot_segment(&decoded)
+    }) {
+        return Err(bad(
+            "it must not contain '.' or '..' segments (encoded or not)",
+        ));
     }
     Ok(())
 }
@@ -994,7 +997,16 @@ mod tests {
     #[test]
     fn raw_paths() {
         assert!(check_raw_path("/channels/a%20b").is_ok());
-        for bad in ["channels", "/a?b=1", "/a b", "/../x", "/é"] {
+        for bad in [
+            "channels",
+            "/a?b=1",
+            "/a b",
+            "/../x",
+            "/é",
+            "/a/%2E%2E/b",
+            "/%2e",
+            "/.%2E/x",
+        ] {
             assert!(check_raw_path(bad).is_err(), "{bad}");
         }
     }

@@ -215,6 +215,14 @@ pub enum ValidationError {
         /// The value given.
         value: String,
     },
+    /// A channel name or user id was exactly `.` or `..`, which URLs treat as path navigation.
+    #[error("{field} {value:?} is not allowed: URLs treat it as path navigation")]
+    DotSegment {
+        /// What the value was for.
+        field: &'static str,
+        /// The value given.
+        value: String,
+    },
     /// A user id was empty, too long or contained control characters.
     #[error("user id is invalid: {reason}")]
     InvalidUserId {
