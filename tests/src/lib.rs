@@ -27,6 +27,7 @@
 //! Refusals are answered as Pusher does: a status (400, 401, 404, 405, 413) and a text body
 //! saying why.
 
+pub mod adapter_cases;
 mod config;
 mod handler;
 mod raw;
