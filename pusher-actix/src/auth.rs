@@ -1,0 +1,434 @@
+//! The ready-made pusher-js authorization routes: [`PusherAuth`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::dev::{AppService, HttpServiceFactory};
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{self, ServiceConfig};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use pusher_client::{
+    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, SocketId, UserAuthRequest,
+    UserGrant,
+};
+
+use crate::state::find_pusher;
+
+/// The default path of the channel authorization route (pusher-js's `channelAuthorization`
+/// endpoint default).
+pub const DEFAULT_CHANNEL_AUTH_PATH: &str = "/pusher/auth";
+
+/// The default path of the user authentication route (pusher-js's `userAuthentication`
+/// endpoint default).
+pub const DEFAULT_USER_AUTH_PATH: &str = "/pusher/user-auth";
+
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Your channel decision, type-erased: extracts its arguments from the request, then decides.
+type ChannelDecider = Rc<
+    dyn Fn(
+        HttpRequest,
+        ChannelAuthRequest,
+    ) -> LocalBoxFuture<Result<ChannelGrant, actix_web::Error>>,
+>;
+
+/// Your user decision, type-erased.
+type UserDecider =
+    Rc<dyn Fn(HttpRequest, UserAuthRequest) -> LocalBoxFuture<Result<UserGrant, actix_web::Error>>>;
+
+/// The pusher-js authorization routes, mounted with [`App::service`](actix_web::App::service)
+/// (or [`configure`](Self::configure)):
+///
+/// - `POST /pusher/auth` — channel authorization for `private-`, `presence-` and
+///   `private-encrypted-` channels, one channel at a time or batched in the format of the
+///   pusher-js-auth plugin — when you give a [`channel`](Self::channel) decision;
+/// - `POST /pusher/user-auth` — user authentication (pusher-js `signin()`) — when you give a
+///   [`user`](Self::user) decision.
+///
+/// A route you give no decision for is not mounted. Paths change with
+/// [`channel_path`](Self::channel_path) / [`user_path`](Self::user_path), and are relative to
+/// the enclosing [`web::scope`] if any.
+///
+/// Each decision is an async closure (or `async fn`) taking any actix extractor `E` — a single
+/// one such as [`HttpRequest`], `web::Data<Db>`, a session or identity, or a tuple of them —
+/// plus the parsed request, and answering with a [`ChannelGrant`] / [`UserGrant`] or your own
+/// error. The route does everything else, with the core crate:
+///
+/// | what happens | answer |
+/// | --- | --- |
+/// | granted (private, presence with the member, encrypted with its `shared_secret`, user) | 200, what pusher-js expects |
+/// | [`ChannelGrant::Deny`] / [`UserGrant::Deny`] | 403 `{"error":"forbidden"}` |
+/// | malformed body, socket id or channel name, or a public channel — **your closure is not called** | 400 `{"error":".."}` |
+/// | body over the app's [`web::PayloadConfig`] limit | 413 |
+/// | your extractor or closure fails | that error's own response |
+/// | the grant does not fit the channel (presence without a member…), no master key for an encrypted channel, no `Pusher` in the app data | 500 `{"error":".."}` |
+///
+/// Bodies may be form-urlencoded (what pusher-js sends) or JSON; unknown fields are ignored.
+/// A batch (`socket_id` + `channel_name[0]`, `channel_name[1]`…, or a JSON array of channel
+/// names) is answered 200 with one entry per channel: `{"status":200,"data":{..}}`,
+/// `{"status":403}`, or `{"status":400}` for a malformed channel (whose closure is not called).
+/// Decisions in a batch are made one after the other, in order; if one fails with your error,
+/// that error is the answer to the whole request and later channels are not decided.
+///
+/// # Extractors
+///
+/// The body has been read by the time your extractor runs, so `E` must come from the request
+/// head: [`HttpRequest`], app data, headers, cookies, sessions, identities, path and query
+/// extractors all do; `web::Json`, `web::Form` and `web::Bytes` would see an empty body.
+/// `E` is extracted afresh for each channel of a batch (so it need not be `Clone`); its error,
+/// if any, becomes the response.
+///
+/// # Registration
+///
+/// `PusherAuth` holds your closures behind `Rc`, like actix handlers, so it is not `Send`:
+/// build it inside the `HttpServer::new` factory closure. The closures need not be `Send`
+/// and neither do their futures. Give the two routes distinct paths. As with
+/// [`web::resource`], a malformed path pattern panics when the app is built.
+///
+/// ```
+/// use actix_web::{web, App, HttpRequest};
+/// use pusher_actix::PusherAuth;
+/// use pusher_actix::pusher_client::{
+///     ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, UserAuthRequest, UserData, UserGrant,
+/// };
+/// use std::convert::Infallible;
+///
+/// /// Who is calling: here a header set by an upstream proxy; use your session instead.
+/// fn user_id(req: &HttpRequest) -> Option<String> {
+///     req.headers().get("x-user-id")?.to_str().ok().map(str::to_owned)
+/// }
+///
+/// async fn authorize(req: HttpRequest, auth: ChannelAuthRequest) -> Result<ChannelGrant, Infallible> {
+///     let Some(id) = user_id(&req) else { return Ok(ChannelGrant::Deny) };
+///     Ok(if auth.channel_name.starts_with("presence-") {
+///         ChannelGrant::Presence(PresenceMember::new(id))
+///     } else {
+///         ChannelGrant::Allow
+///     })
+/// }
+///
+/// async fn authenticate(req: HttpRequest, _: UserAuthRequest) -> Result<UserGrant, Infallible> {
+///     Ok(user_id(&req).map_or(UserGrant::Deny, |id| UserGrant::Allow(UserData::new(id))))
+/// }
+///
+/// # fn app(pusher: Pusher) {
+/// App::new()
+///     .app_data(web::Data::new(pusher))
+///     .service(PusherAuth::new().channel(authorize).user(authenticate));
+/// # }
+/// ```
+#[must_use = "a PusherAuth does nothing until it is mounted with App::service or configure"]
+#[derive(Clone)]
+pub struct PusherAuth {
+    channel: Option<ChannelDecider>,
+    user: Option<UserDecider>,
+    channel_path: String,
+    user_path: String,
+}
+
+impl PusherAuth {
+    /// No routes yet, with the default paths ([`DEFAULT_CHANNEL_AUTH_PATH`],
+    /// [`DEFAULT_USER_AUTH_PATH`]).
+    ///
+    /// ```
+    /// let auth = pusher_actix::PusherAuth::new();
+    /// ```
+    pub fn new() -> Self {
+        PusherAuth {
+            channel: None,
+            user: None,
+            channel_path: DEFAULT_CHANNEL_AUTH_PATH.to_owned(),
+            user_path: DEFAULT_USER_AUTH_PATH.to_owned(),
+        }
+    }
+
+    /// Mounts the channel authorization route, deciding with `decide`.
+    ///
+    /// `decide` receives the extractor `E` (see [Extractors](Self#extractors)) and a request
+    /// the core has already checked (well-formed socket id and channel name, not a public
+    /// channel). Answer [`ChannelGrant::Allow`] for a private or encrypted channel,
+    /// [`ChannelGrant::Presence`] with the member for a presence channel, or
+    /// [`ChannelGrant::Deny`]. An `Err` becomes the response: any [`ResponseError`]
+    /// (your own error type included) or [`actix_web::Error`].
+    ///
+    /// ```
+    /// use actix_web::{error, web, App};
+    /// use pusher_actix::PusherAuth;
+    /// use pusher_actix::pusher_client::{ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher};
+    /// use serde_json::json;
+    ///
+    /// struct Rooms; // your state
+    /// impl Rooms {
+    ///     fn member_of(&self, user: &str, channel: &str) -> bool { channel.ends_with(user) }
+    /// }
+    ///
+    /// # fn app(pusher: Pusher) {
+    /// App::new()
+    ///     .app_data(web::Data::new(pusher))
+    ///     .app_data(web::Data::new(Rooms))
+    ///     .service(PusherAuth::new().channel(
+    ///         |(req, rooms): (actix_web::HttpRequest, web::Data<Rooms>), auth: ChannelAuthRequest| async move {
+    ///             let user = req
+    ///                 .cookie("user")
+    ///                 .ok_or_else(|| error::ErrorUnauthorized("sign in first"))?;
+    ///             let user = user.value();
+    ///             if !rooms.member_of(user, &auth.channel_name) {
+    ///                 return Ok(ChannelGrant::Deny);
+    ///             }
+    ///             if auth.channel_name.starts_with("presence-") {
+    ///                 let member = PresenceMember::new(user)
+    ///                     .user_info(json!({"name": user}))
+    ///                     .map_err(error::ErrorInternalServerError)?;
+    ///                 Ok(ChannelGrant::Presence(member))
+    ///             } else {
+    ///                 Ok(ChannelGrant::Allow)
+    ///             }
+    ///         },
+    ///     ));
+    /// # }
+    /// ```
+    ///
+    /// [`ResponseError`]: actix_web::ResponseError
+    pub fn channel<F, E, Fut, R>(mut self, decide: F) -> Self
+    where
+        F: Fn(E, ChannelAuthRequest) -> Fut + 'static,
+        E: FromRequest + 'static,
+        Fut: Future<Output = Result<ChannelGrant, R>> + 'static,
+        R: Into<actix_web::Error>,
+    {
+        let decide = Rc::new(decide);
+        self.channel = Some(Rc::new(move |req: HttpRequest, request| {
+            let decide = Rc::clone(&decide);
+            Box::pin(async move {
+                let extracted = E::extract(&req).await.map_err(Into::into)?;
+                decide(extracted, request).await.map_err(Into::into)
+            })
+        }));
+        self
+    }
+
+    /// Mounts the user authentication route, deciding with `decide`.
+    ///
+    /// `decide` receives the extractor `E` (see [Extractors](Self#extractors)) and a request
+    /// whose socket id the core has already checked. Answer [`UserGrant::Allow`] with the
+    /// [`UserData`](pusher_client::UserData) to sign, or [`UserGrant::Deny`]. An `Err` becomes
+    /// the response.
+    ///
+    /// ```
+    /// use actix_web::{web, App, HttpRequest};
+    /// use pusher_actix::PusherAuth;
+    /// use pusher_actix::pusher_client::{Pusher, UserAuthRequest, UserData, UserGrant};
+    /// use serde_json::json;
+    ///
+    /// async fn authenticate(req: HttpRequest, _: UserAuthRequest) -> actix_web::Result<UserGrant> {
+    ///     let Some(user) = req.cookie("user") else { return Ok(UserGrant::Deny) };
+    ///     let data = UserData::new(user.value())
+    ///         .user_info(json!({"name": user.value()}))
+    ///         .map_err(actix_web::error::ErrorInternalServerError)?
+    ///         .watchlist(["friend-1", "friend-2"]);
+    ///     Ok(UserGrant::Allow(data))
+    /// }
+    ///
+    /// # fn app(pusher: Pusher) {
+    /// App::new()
+    ///     .app_data(web::Data::new(pusher))
+    ///     .service(PusherAuth::new().user(authenticate));
+    /// # }
+    /// ```
+    pub fn user<F, E, Fut, R>(mut self, decide: F) -> Self
+    where
+        F: Fn(E, UserAuthRequest) -> Fut + 'static,
+        E: FromRequest + 'static,
+        Fut: Future<Output = Result<UserGrant, R>> + 'static,
+        R: Into<actix_web::Error>,
+    {
+        let decide = Rc::new(decide);
+        self.user = Some(Rc::new(move |req: HttpRequest, request| {
+            let decide = Rc::clone(&decide);
+            Box::pin(async move {
+                let extracted = E::extract(&req).await.map_err(Into::into)?;
+                decide(extracted, request).await.map_err(Into::into)
+            })
+        }));
+        self
+    }
+
+    /// Moves the channel authorization route (default [`DEFAULT_CHANNEL_AUTH_PATH`]); set
+    /// pusher-js's `channelAuthorization.endpoint` to match.
+    ///
+    /// ```
+    /// let auth = pusher_actix::PusherAuth::new().channel_path("/api/pusher/channel-auth");
+    /// ```
+    pub fn channel_path(mut self, path: impl Into<String>) -> Self {
+        self.channel_path = path.into();
+        self
+    }
+
+    /// Moves the user authentication route (default [`DEFAULT_USER_AUTH_PATH`]); set
+    /// pusher-js's `userAuthentication.endpoint` to match.
+    ///
+    /// ```
+    /// let auth = pusher_actix::PusherAuth::new().user_path("/api/pusher/user-auth");
+    /// ```
+    pub fn user_path(mut self, path: impl Into<String>) -> Self {
+        self.user_path = path.into();
+        self
+    }
+
+    /// The routes as a function for [`App::configure`](actix_web::App::configure) or
+    /// [`ServiceConfig::configure`], for apps that assemble their routes that way.
+    ///
+    /// ```
+    /// use actix_web::{web, App};
+    /// use pusher_actix::PusherAuth;
+    /// use pusher_actix::pusher_client::{ChannelAuthRequest, ChannelGrant, Pusher};
+    ///
+    /// fn routes(cfg: &mut web::ServiceConfig) {
+    ///     cfg.configure(
+    ///         PusherAuth::new()
+    ///             .channel(|_: (), _: ChannelAuthRequest| async {
+    ///                 Ok::<_, actix_web::Error>(ChannelGrant::Allow)
+    ///             })
+    ///             .configure(),
+    ///     );
+    /// }
+    ///
+    /// # fn app(pusher: Pusher) {
+    /// App::new().app_data(web::Data::new(pusher)).configure(routes);
+    /// # }
+    /// ```
+    pub fn configure(self) -> impl FnOnce(&mut ServiceConfig) {
+        move |config: &mut ServiceConfig| {
+            config.service(self);
+        }
+    }
+}
+
+impl Default for PusherAuth {
+    fn default() -> Self {
+        PusherAuth::new()
+    }
+}
+
+impl fmt::Debug for PusherAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mounted = |set: bool| if set { "mounted" } else { "not mounted" };
+        f.debug_struct("PusherAuth")
+            .field("channel_path", &self.channel_path)
+            .field("channel", &mounted(self.channel.is_some()))
+            .field("user_path", &self.user_path)
+            .field("user", &mounted(self.user.is_some()))
+            .finish()
+    }
+}
+
+impl HttpServiceFactory for PusherAuth {
+    fn register(self, config: &mut AppService) {
+        let PusherAuth {
+            channel,
+            user,
+            channel_path,
+            user_path,
+        } = self;
+        if let Some(decide) = channel {
+            let resource = web::resource(channel_path).route(web::post().to(
+                move |req: HttpRequest, body: web::Bytes| {
+                    channel_endpoint(Rc::clone(&decide), req, body)
+                },
+            ));
+            HttpServiceFactory::register(resource, config);
+        }
+        if let Some(decide) = user {
+            let resource = web::resource(user_path).route(web::post().to(
+                move |req: HttpRequest, body: web::Bytes| {
+                    user_endpoint(Rc::clone(&decide), req, body)
+                },
+            ));
+            HttpServiceFactory::register(resource, config);
+        }
+    }
+}
+
+/// `POST /pusher/auth`.
+async fn channel_endpoint(
+    decide: ChannelDecider,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> actix_web::Result<HttpResponse> {
+    let Some(pusher) = find_pusher(&req) else {
+        return Ok(respond(missing_client()));
+    };
+    let parsed = match ChannelAuthBody::parse(content_type(&req).as_deref(), &body) {
+        Ok(parsed) => parsed,
+        Err(refused) => return Ok(respond(refused)),
+    };
+    let mut decisions = Vec::with_capacity(parsed.channel_names.len());
+    for request in parsed.requests() {
+        let grant = if pusher.check_channel_auth(&request).is_ok() {
+            decide(req.clone(), request.clone()).await?
+        } else {
+            // Malformed: the core answers 400 whatever the grant; your code never sees it.
+            ChannelGrant::Deny
+        };
+        decisions.push((request, grant));
+    }
+    let reply = if parsed.batch {
+        pusher.batch_auth_reply(decisions)
+    } else {
+        match decisions.into_iter().next() {
+            Some((request, grant)) => pusher.channel_auth_reply(&request, grant),
+            None => AuthReply::error(400, "the body has no channel_name"),
+        }
+    };
+    Ok(respond(reply))
+}
+
+/// `POST /pusher/user-auth`.
+async fn user_endpoint(
+    decide: UserDecider,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> actix_web::Result<HttpResponse> {
+    let Some(pusher) = find_pusher(&req) else {
+        return Ok(respond(missing_client()));
+    };
+    let request = match UserAuthRequest::parse(content_type(&req).as_deref(), &body) {
+        Ok(request) => request,
+        Err(refused) => return Ok(respond(refused)),
+    };
+    let grant = if SocketId::new(request.socket_id.as_str()).is_ok() {
+        decide(req, request.clone()).await?
+    } else {
+        // Malformed: the core answers 400 whatever the grant; your code never sees it.
+        UserGrant::Deny
+    };
+    Ok(respond(pusher.user_auth_reply(&request, grant)))
+}
+
+/// The `Content-Type` header as text; a value that is not visible ASCII is passed on as it is
+/// (lossily), for the core to refuse as an unknown type.
+fn content_type(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
+
+fn missing_client() -> AuthReply {
+    AuthReply::error(
+        500,
+        "the Pusher client is not configured on this server (see the server's debug log)",
+    )
+}
+
+/// The core's reply as a response: its status and JSON body.
+fn respond(reply: AuthReply) -> HttpResponse {
+    let status = StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status != StatusCode::OK {
+        tracing::debug!(status = status.as_u16(), "pusher authorization refused");
+    }
+    HttpResponse::build(status)
+        .content_type(AuthReply::CONTENT_TYPE)
+        .body(reply.into_body())
+}
