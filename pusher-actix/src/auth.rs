@@ -170,9 +170,10 @@ impl PusherAuth {
     ///     .app_data(web::Data::new(Rooms))
     ///     .service(PusherAuth::new().channel(
     ///         |(req, rooms): (actix_web::HttpRequest, web::Data<Rooms>), auth: ChannelAuthRequest| async move {
-    ///             let user = req
-    ///                 .cookie("user")
-    ///                 .ok_or_else(|| error::ErrorUnauthorized("sign in first"))?;
+    ///             // Your own error (here actix's) becomes the response.
+    ///             let Some(user) = req.cookie("user") else {
+    ///                 return Err(error::ErrorUnauthorized("sign in first"));
+    ///             };
     ///             let user = user.value();
     ///             if !rooms.member_of(user, &auth.channel_name) {
     ///                 return Ok(ChannelGrant::Deny);

@@ -1,4 +1,204 @@
-//! Pusher Channels for actix.
+//! # pusher-actix
+//!
+//! [Pusher Channels](https://pusher.com/channels) for [actix-web](https://actix.rs) 4: the
+//! shared client as app data, a [`VerifiedWebhook`] extractor, and ready-made pusher-js
+//! authorization routes ([`PusherAuth`]).
+//!
+//! This crate is a thin adapter. Signing, parsing and verification all live in
+//! [`pusher_client`] (re-exported, with its most used types at this crate's root); here they
+//! are only wired to actix's extractors, responses and routes. The `pusher-axum` crate does the
+//! same for axum, with the same behaviour and statuses.
+//!
+//! ## The client as app data
+//!
+//! Build one [`Pusher`] at start-up and register it as `web::Data<Pusher>` (or
+//! `web::ThinData<Pusher>`: `Pusher` is an `Arc` inside, so either is cheap). Your own handlers
+//! take it as an extractor to trigger events; this crate's extractor and routes find it there
+//! too (a bare `App::app_data(pusher)` also works for them). When no client is registered they
+//! answer 500 and log at debug level how to register one.
+//!
+//! ```no_run
+//! use actix_web::{web, App, HttpResponse, HttpServer};
+//! use pusher_actix::Pusher;
+//!
+//! async fn send(pusher: web::Data<Pusher>) -> actix_web::Result<HttpResponse> {
+//!     pusher
+//!         .trigger("orders", "created", serde_json::json!({"id": 7}))
+//!         .await
+//!         .map_err(actix_web::error::ErrorBadGateway)?;
+//!     Ok(HttpResponse::Accepted().finish())
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // PUSHER_URL, or PUSHER_APP_ID / PUSHER_KEY / PUSHER_SECRET / PUSHER_CLUSTER.
+//!     let pusher = web::Data::new(Pusher::from_env()?);
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .app_data(pusher.clone())
+//!             .route("/orders", web::post().to(send))
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Receiving webhooks
+//!
+//! [`VerifiedWebhook`] checks `X-Pusher-Key` / `X-Pusher-Signature` before it reads the body,
+//! reads the body under the app's [`web::PayloadConfig`](actix_web::web::PayloadConfig) limit,
+//! and has the core verify it (constant time, rotated keys, optional maximum age) and parse it
+//! into a [`Webhook`] — or into your own `Deserialize` type with `VerifiedWebhook<T>`.
+//!
+//! ```
+//! use actix_web::{web, App, HttpResponse};
+//! use pusher_actix::{Pusher, VerifiedWebhook, WebhookEvent};
+//!
+//! async fn webhooks(VerifiedWebhook(webhook): VerifiedWebhook) -> HttpResponse {
+//!     for event in &webhook.events {
+//!         match event {
+//!             WebhookEvent::MemberAdded { channel, user_id } => println!("{user_id} joined {channel}"),
+//!             other => println!("{} on {:?}", other.name(), other.channel()),
+//!         }
+//!     }
+//!     HttpResponse::Ok().finish()
+//! }
+//!
+//! # fn app(pusher: Pusher) {
+//! App::new()
+//!     .app_data(web::Data::new(pusher))
+//!     .route("/webhooks", web::post().to(webhooks));
+//! # }
+//! ```
+//!
+//! A refused request never reaches your handler; the [`WebhookRejection`] is the response:
+//!
+//! | why | status |
+//! | --- | --- |
+//! | a header missing or not text, unknown key, wrong or malformed signature, too old | 401 |
+//! | correctly signed, but not a webhook (or not your `T`) | 400 |
+//! | body over the `PayloadConfig` limit | 413 |
+//! | no `Pusher` in the app data | 500 |
+//!
+//! No response or log line contains a secret or the expected signature. Rejections are logged
+//! with `tracing` at debug level. To answer differently, take
+//! `Result<VerifiedWebhook, WebhookRejection>` and match on it.
+//!
+//! ## Authorizing pusher-js
+//!
+//! pusher-js asks your server before it joins a private, presence or encrypted channel
+//! (`POST /pusher/auth`) and when it signs a user in (`POST /pusher/user-auth`). Mount
+//! [`PusherAuth`] and give it your decisions: async closures or functions taking any actix
+//! extractor (here [`HttpRequest`](actix_web::HttpRequest); a session, an identity,
+//! `web::Data<Db>` or a tuple of them work the same) and the parsed request.
+//!
+//! ```
+//! use actix_web::{web, App, HttpRequest};
+//! use pusher_actix::{
+//!     ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, PusherAuth, UserAuthRequest,
+//!     UserData, UserGrant,
+//! };
+//! use serde_json::json;
+//!
+//! /// Who is calling: a `user` cookie in this sketch; use your session or identity.
+//! fn signed_in(req: &HttpRequest) -> Option<String> {
+//!     req.cookie("user").map(|c| c.value().to_owned())
+//! }
+//!
+//! async fn authorize(req: HttpRequest, auth: ChannelAuthRequest) -> actix_web::Result<ChannelGrant> {
+//!     let Some(user) = signed_in(&req) else { return Ok(ChannelGrant::Deny) };
+//!     if auth.channel_name.starts_with("presence-") {
+//!         let member = PresenceMember::new(user.as_str())
+//!             .user_info(json!({"name": user}))
+//!             .map_err(actix_web::error::ErrorInternalServerError)?;
+//!         Ok(ChannelGrant::Presence(member))
+//!     } else {
+//!         Ok(ChannelGrant::Allow) // private- and private-encrypted-
+//!     }
+//! }
+//!
+//! async fn authenticate(req: HttpRequest, _: UserAuthRequest) -> actix_web::Result<UserGrant> {
+//!     Ok(signed_in(&req).map_or(UserGrant::Deny, |user| UserGrant::Allow(UserData::new(user))))
+//! }
+//!
+//! # fn app(pusher: Pusher) {
+//! App::new()
+//!     .app_data(web::Data::new(pusher))
+//!     .service(PusherAuth::new().channel(authorize).user(authenticate));
+//! # }
+//! ```
+//!
+//! Before your code runs, the core checks the socket id and channel name and refuses public
+//! channels (400, without calling you); afterwards it signs what you granted (adding the
+//! `shared_secret` for `private-encrypted-` channels, which needs a master key in the client).
+//! A denial is 403 `{"error":"forbidden"}`; your error is its own response. Form-urlencoded
+//! and JSON bodies are accepted, unknown fields ignored, and the batch format of the
+//! pusher-js-auth plugin is answered in one response. See [`PusherAuth`] for every status,
+//! custom paths, scopes and [`configure`](PusherAuth::configure).
+//!
+//! ## Testing your app
+//!
+//! With `actix_web::test` and the core's signing helper, a test sends exactly what Pusher and
+//! pusher-js would:
+//!
+//! ```
+//! use actix_web::{http::StatusCode, test, web, App, HttpResponse};
+//! use pusher_actix::{ChannelAuthRequest, ChannelGrant, Pusher, PusherAuth, VerifiedWebhook};
+//!
+//! async fn webhooks(VerifiedWebhook(webhook): VerifiedWebhook) -> HttpResponse {
+//!     HttpResponse::Ok().body(webhook.events.len().to_string())
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let pusher = Pusher::builder("3", "278d425bdf160c739803", "7ad3773142a6692b25b8").build()?;
+//! let app = test::init_service(
+//!     App::new()
+//!         .app_data(web::Data::new(pusher.clone()))
+//!         .route("/webhooks", web::post().to(webhooks))
+//!         .service(PusherAuth::new().channel(|_: (), _: ChannelAuthRequest| async {
+//!             Ok::<_, actix_web::Error>(ChannelGrant::Allow)
+//!         })),
+//! )
+//! .await;
+//!
+//! // A webhook signed as Pusher signs it.
+//! let body = r#"{"time_ms":1,"events":[{"name":"channel_vacated","channel":"room"}]}"#;
+//! let signed = pusher.sign_webhook(body.as_bytes());
+//! let req = test::TestRequest::post()
+//!     .uri("/webhooks")
+//!     .insert_header(signed.headers()[0])
+//!     .insert_header(signed.headers()[1])
+//!     .set_payload(body)
+//!     .to_request();
+//! assert_eq!(test::call_and_read_body(&app, req).await, "1");
+//!
+//! // What pusher-js posts to authorize a private channel.
+//! let req = test::TestRequest::post()
+//!     .uri("/pusher/auth")
+//!     .insert_header(("content-type", "application/x-www-form-urlencoded"))
+//!     .set_payload("socket_id=1234.1234&channel_name=private-foobar")
+//!     .to_request();
+//! let answer: serde_json::Value = test::call_and_read_body_json(&app, req).await;
+//! assert_eq!(
+//!     answer["auth"],
+//!     "278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"
+//! );
+//!
+//! // Unsigned: refused before the handler.
+//! let req = test::TestRequest::post().uri("/webhooks").set_payload(body).to_request();
+//! assert_eq!(test::call_service(&app, req).await.status(), StatusCode::UNAUTHORIZED);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! ## Logging
+//!
+//! Refused webhooks and authorization requests, and a missing client, are logged through
+//! `tracing` at debug level: the input is the client's, so it is never an error of yours. A
+//! grant that cannot be signed (e.g. no master key for an encrypted channel) is logged by the
+//! core at warn level.
 #![forbid(unsafe_code)]
 
 mod auth;
@@ -12,3 +212,8 @@ pub use pusher_client::{
     UserGrant, Webhook, WebhookError, WebhookEvent,
 };
 pub use webhook::{VerifiedWebhook, WebhookRejection};
+
+/// The crate README's code blocks, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
