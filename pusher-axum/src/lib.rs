@@ -1,4 +1,163 @@
-//! Pusher Channels for axum.
+//! # pusher-axum
+//!
+//! [Pusher Channels](https://pusher.com/channels) for [axum](https://docs.rs/axum) 0.8:
+//!
+//! - the shared [`Pusher`] client as app state, to trigger events from any handler;
+//! - [`VerifiedWebhook`], an extractor that verifies Pusher's webhooks before your handler runs;
+//! - [`PusherAuth`], the ready-made `POST /pusher/auth` and `POST /pusher/user-auth` routes
+//!   pusher-js calls, with your own closure deciding who may do what.
+//!
+//! This crate is a thin adapter: all signing, parsing and verification happen in
+//! [`pusher_client`] (re-exported, along with its common types), so the answers are exactly
+//! those of the core. It only extracts, maps errors to responses and wires routes.
+//!
+//! ## 1. The client as state
+//!
+//! Build one [`Pusher`] at start-up. Everything in this crate finds it through axum's
+//! [`FromRef`](axum::extract::FromRef), so it works whether the client *is* the router's state
+//! or one field of your app state:
+//!
+//! ```
+//! use axum::{Json, Router, extract::{FromRef, State}, http::StatusCode, routing::post};
+//! use pusher_axum::Pusher;
+//! use serde_json::{Value, json};
+//!
+//! #[derive(Clone, FromRef)] // needs axum's `macros` feature
+//! struct AppState {
+//!     pusher: Pusher,
+//!     // db: Db, ...
+//! }
+//!
+//! async fn send(State(pusher): State<Pusher>, Json(message): Json<Value>) -> StatusCode {
+//!     match pusher.trigger("chat", "message", json!({"text": message["text"]})).await {
+//!         Ok(_) => StatusCode::ACCEPTED,
+//!         Err(_) => StatusCode::BAD_GATEWAY,
+//!     }
+//! }
+//!
+//! let pusher = Pusher::builder("123456", "app-key", "app-secret").cluster("eu").build()?;
+//!
+//! // The client as one field of the app state ...
+//! let app: Router = Router::new()
+//!     .route("/messages", post(send))
+//!     .with_state(AppState { pusher: pusher.clone() });
+//!
+//! // ... or as the whole state.
+//! let app: Router = Router::new().route("/messages", post(send)).with_state(pusher);
+//! # Ok::<(), pusher_client::Error>(())
+//! ```
+//!
+//! `Pusher` is cheap to clone and all clones share one connection pool. In a real app, build it
+//! with [`Pusher::from_env`] (reads `PUSHER_URL`, or `PUSHER_APP_ID`, `PUSHER_KEY`, …).
+//!
+//! ## 2. Webhooks
+//!
+//! Take [`VerifiedWebhook`] as the (last) argument of the handler Pusher posts to. It checks the
+//! `X-Pusher-Key` / `X-Pusher-Signature` headers, reads the body under your app's
+//! [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit), verifies the signature in constant time
+//! and hands you the parsed [`Webhook`] (or your own `Deserialize` type). Anything else is
+//! refused with a [`WebhookRejection`]: 401 if it is not provably from Pusher, 400 for a signed
+//! body that does not parse, 413 over the body limit.
+//!
+//! ```
+//! use axum::{Router, extract::DefaultBodyLimit, routing::post};
+//! use pusher_axum::{Pusher, VerifiedWebhook, WebhookEvent};
+//!
+//! async fn webhooks(VerifiedWebhook(webhook): VerifiedWebhook) {
+//!     for event in webhook.events {
+//!         match event {
+//!             WebhookEvent::ChannelOccupied { channel } => println!("{channel} occupied"),
+//!             WebhookEvent::MemberAdded { channel, user_id } => println!("{user_id} joined {channel}"),
+//!             other => println!("{}", other.name()),
+//!         }
+//!     }
+//! }
+//!
+//! let pusher = Pusher::builder("123456", "app-key", "app-secret").build()?;
+//! let app: Router = Router::new()
+//!     .route("/webhooks", post(webhooks))
+//!     .layer(DefaultBodyLimit::max(256 * 1024))
+//!     .with_state(pusher);
+//! # Ok::<(), pusher_client::Error>(())
+//! ```
+//!
+//! To test your handler, sign a body as Pusher would with [`Pusher::sign_webhook`] (or
+//! [`pusher_client::sign_webhook`] for another key) and send it with its headers.
+//!
+//! ## 3. Authorization routes for pusher-js
+//!
+//! pusher-js asks your server before it subscribes to a private, encrypted or presence channel,
+//! and when it signs a user in. [`PusherAuth`] answers both; you give it closures that take any
+//! axum extractor (here a cookie jar) and the parsed request, and return a grant:
+//!
+//! ```
+//! use std::convert::Infallible;
+//!
+//! use axum::Router;
+//! use axum_extra::extract::CookieJar;
+//! use pusher_axum::{
+//!     ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, PusherAuth, UserAuthRequest,
+//!     UserData, UserGrant,
+//! };
+//! use serde_json::json;
+//!
+//! /// Who is signed in: here a `user` cookie, in real life your session.
+//! fn current_user(jar: &CookieJar) -> Option<String> {
+//!     jar.get("user").map(|cookie| cookie.value().to_owned())
+//! }
+//!
+//! async fn channel(jar: CookieJar, request: ChannelAuthRequest) -> Result<ChannelGrant, Infallible> {
+//!     let Some(user) = current_user(&jar) else {
+//!         return Ok(ChannelGrant::Deny); // 403
+//!     };
+//!     if request.channel_name.starts_with("presence-") {
+//!         let member = PresenceMember::new(user.as_str())
+//!             .user_info(json!({"name": user}))
+//!             .expect("an object is valid user_info");
+//!         Ok(ChannelGrant::Presence(member))
+//!     } else if request.channel_name == format!("private-user-{user}") {
+//!         Ok(ChannelGrant::Allow)
+//!     } else {
+//!         Ok(ChannelGrant::Deny)
+//!     }
+//! }
+//!
+//! async fn user(jar: CookieJar, _request: UserAuthRequest) -> Result<UserGrant, Infallible> {
+//!     Ok(match current_user(&jar) {
+//!         Some(id) => UserGrant::Allow(UserData::new(id)),
+//!         None => UserGrant::Deny,
+//!     })
+//! }
+//!
+//! let pusher = Pusher::builder("123456", "app-key", "app-secret").build()?;
+//! let app: Router = Router::new()
+//!     .merge(PusherAuth::new().channel(channel).user(user)) // POST /pusher/auth, /pusher/user-auth
+//!     .with_state(pusher);
+//! # Ok::<(), pusher_client::Error>(())
+//! ```
+//!
+//! The routes accept pusher-js's form bodies and JSON, answer batched requests of the
+//! pusher-js-auth plugin in one go, refuse malformed input with 400 before your closure is
+//! called, answer a denial with 403, and let your closure's own error type become any response.
+//! See [`PusherAuth`] for every answer.
+//!
+//! ## Logging
+//!
+//! Rejections are logged through `tracing` at `debug` level (the input is the client's, not a
+//! server fault). No response or log line contains a secret, a signature this server computed,
+//! or a successful authorization's body.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod auth;
+mod webhook;
 
 pub use pusher_client;
+
+pub use auth::{DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH, PusherAuth};
+pub use webhook::{VerifiedWebhook, WebhookRejection};
+
+pub use pusher_client::{
+    AuthReply, ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, UserAuthRequest, UserData,
+    UserGrant, Webhook, WebhookError, WebhookEvent,
+};

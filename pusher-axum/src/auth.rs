@@ -1,0 +1,566 @@
+//! Ready-made pusher-js authorization routes: [`PusherAuth`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
+use pusher_client::{
+    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Pusher, SocketId,
+    UserAuthRequest, UserGrant,
+};
+
+/// Where [`PusherAuth`] mounts channel authorization unless told otherwise: pusher-js's default
+/// `channelAuthorization.endpoint`.
+pub const DEFAULT_CHANNEL_AUTH_PATH: &str = "/pusher/auth";
+
+/// Where [`PusherAuth`] mounts user authentication unless told otherwise: pusher-js's default
+/// `userAuthentication.endpoint`.
+pub const DEFAULT_USER_AUTH_PATH: &str = "/pusher/user-auth";
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The app's channel closure, with its extractor type erased: given the request's parts, the
+/// state and the (already checked) requests, one grant per request, or the response to send
+/// instead (an extractor rejection or the closure's own error).
+type ChannelResolver<S> = Arc<
+    dyn Fn(Parts, S, Vec<ChannelAuthRequest>) -> BoxFuture<Result<Vec<ChannelGrant>, Response>>
+        + Send
+        + Sync,
+>;
+
+/// The app's user closure, with its extractor type erased.
+type UserResolver<S> =
+    Arc<dyn Fn(Parts, S, UserAuthRequest) -> BoxFuture<Result<UserGrant, Response>> + Send + Sync>;
+
+/// The pusher-js authorization endpoints, ready to [`merge`](Router::merge) into your router.
+///
+/// You supply who may do what, as closures; the routes do the rest with the [`Pusher`] in the
+/// router's state:
+///
+/// - [`channel`](Self::channel) mounts `POST /pusher/auth` (channel authorization), including
+///   the batched requests of the pusher-js-auth plugin;
+/// - [`user`](Self::user) mounts `POST /pusher/user-auth` (user authentication, pusher-js
+///   `signin()`);
+/// - [`channel_path`](Self::channel_path) and [`user_path`](Self::user_path) move them.
+///
+/// A route whose closure is not set is not mounted (so it answers 404, or whatever your
+/// fallback does). The library never calls `with_state`: the routes are a `Router<S>` for your
+/// state `S`, which must give a [`Pusher`] through [`FromRef`] (`.with_state(pusher)`, or an app
+/// state with `#[derive(FromRef)]`).
+///
+/// # The closures
+///
+/// A closure has the shape of axum's `middleware::from_fn_with_state`:
+/// `Fn(E, ChannelAuthRequest) -> impl Future<Output = Result<ChannelGrant, R>>` (and
+/// `Fn(E, UserAuthRequest) -> … Result<UserGrant, R>` for users), where
+///
+/// - `E` is any extractor that works on request parts — `State<Db>`, `HeaderMap`,
+///   `axum_extra::extract::CookieJar`, a session, your own `CurrentUser` — or a tuple of them.
+///   If extracting it fails, its rejection is the response. It must be `Clone`: it is extracted
+///   once per HTTP request and cloned for each channel of a batch;
+/// - `R` is the closure's own error type, which becomes the response as it is
+///   ([`IntoResponse`]); use [`Infallible`](std::convert::Infallible) if there is none.
+///
+/// The closure only sees well-formed requests: the socket id and channel name are checked first
+/// ([`Pusher::check_channel_auth`]) and a public channel is refused, without calling it.
+///
+/// # Answers
+///
+/// | Case | Status | Body |
+/// |---|---|---|
+/// | Private channel, [`ChannelGrant::Allow`] | 200 | `{"auth":".."}` |
+/// | Encrypted channel, [`ChannelGrant::Allow`] | 200 | `{"auth":"..","shared_secret":".."}` |
+/// | Presence channel, [`ChannelGrant::Presence`] | 200 | `{"auth":"..","channel_data":".."}` |
+/// | User, [`UserGrant::Allow`] | 200 | `{"auth":"..","user_data":".."}` |
+/// | [`ChannelGrant::Deny`], [`UserGrant::Deny`] | 403 | `{"error":"forbidden"}` |
+/// | Malformed body, socket id or channel name; public channel | 400 | `{"error":".."}` |
+/// | Body over the app's [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit) | 413 | `{"error":".."}` |
+/// | A grant that does not fit the channel (a presence channel without a member), no master key for an encrypted channel | 500 | `{"error":".."}` |
+/// | Batch (`channel_name[0]`, `channel_name[1]`, … or a JSON array) | 200 | `{"<channel>":{"status":200,"data":{..}},"<denied>":{"status":403}}` |
+/// | `E`'s rejection, the closure's error | yours | yours |
+///
+/// Bodies are pusher-js's form-urlencoded (also assumed without a `Content-Type`) or JSON;
+/// unknown fields are ignored. In a batch the closure is called once per well-formed channel, in
+/// order; if it returns an error, that error is the answer to the whole request.
+///
+/// # Example
+///
+/// Users identified by an `x-user-id` header (set by your authentication proxy); a cookie works
+/// the same way with `axum_extra::extract::CookieJar` as the extractor:
+///
+/// ```
+/// use std::convert::Infallible;
+///
+/// use axum::{Router, http::HeaderMap};
+/// use pusher_axum::{
+///     ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, PusherAuth, UserAuthRequest,
+///     UserData, UserGrant,
+/// };
+/// use serde_json::json;
+///
+/// fn user_id(headers: &HeaderMap) -> Option<String> {
+///     headers.get("x-user-id")?.to_str().ok().map(str::to_owned)
+/// }
+///
+/// async fn channel(headers: HeaderMap, request: ChannelAuthRequest) -> Result<ChannelGrant, Infallible> {
+///     let Some(id) = user_id(&headers) else {
+///         return Ok(ChannelGrant::Deny);
+///     };
+///     Ok(if request.channel_name.starts_with("presence-") {
+///         let member = PresenceMember::new(id.as_str())
+///             .user_info(json!({"name": id}))
+///             .expect("an object is valid user_info");
+///         ChannelGrant::Presence(member)
+///     } else {
+///         ChannelGrant::Allow
+///     })
+/// }
+///
+/// async fn user(headers: HeaderMap, _request: UserAuthRequest) -> Result<UserGrant, Infallible> {
+///     Ok(match user_id(&headers) {
+///         Some(id) => UserGrant::Allow(UserData::new(id)),
+///         None => UserGrant::Deny,
+///     })
+/// }
+///
+/// let pusher = Pusher::builder("123456", "app-key", "app-secret").build()?;
+/// let app: Router = Router::new()
+///     .merge(PusherAuth::new().channel(channel).user(user))
+///     .with_state(pusher);
+/// # Ok::<(), pusher_axum::pusher_client::Error>(())
+/// ```
+pub struct PusherAuth<S> {
+    channel: Option<ChannelResolver<S>>,
+    user: Option<UserResolver<S>>,
+    channel_path: String,
+    user_path: String,
+}
+
+impl<S> Clone for PusherAuth<S> {
+    fn clone(&self) -> Self {
+        PusherAuth {
+            channel: self.channel.clone(),
+            user: self.user.clone(),
+            channel_path: self.channel_path.clone(),
+            user_path: self.user_path.clone(),
+        }
+    }
+}
+
+impl<S> fmt::Debug for PusherAuth<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PusherAuth")
+            .field("channel_path", &self.channel_path)
+            .field("channel", &self.channel.as_ref().map(|_| "<closure>"))
+            .field("user_path", &self.user_path)
+            .field("user", &self.user.as_ref().map(|_| "<closure>"))
+            .finish()
+    }
+}
+
+impl<S> Default for PusherAuth<S> {
+    fn default() -> Self {
+        PusherAuth {
+            channel: None,
+            user: None,
+            channel_path: DEFAULT_CHANNEL_AUTH_PATH.to_owned(),
+            user_path: DEFAULT_USER_AUTH_PATH.to_owned(),
+        }
+    }
+}
+
+impl<S> PusherAuth<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    /// No routes yet, at the default paths ([`DEFAULT_CHANNEL_AUTH_PATH`],
+    /// [`DEFAULT_USER_AUTH_PATH`]).
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use pusher_axum::{Pusher, PusherAuth};
+    ///
+    /// // Nothing set: nothing mounted.
+    /// let empty: Router<Pusher> = PusherAuth::new().into_router();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets who may subscribe to which private, encrypted and presence channels, and mounts the
+    /// channel authorization route.
+    ///
+    /// `resolve` receives the extractor `E` (see [the closures](Self#the-closures)) and one
+    /// checked [`ChannelAuthRequest`], and returns a [`ChannelGrant`]: `Allow` for a private or
+    /// encrypted channel, `Presence(member)` for a presence channel, `Deny` to refuse (403).
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    ///
+    /// use axum::extract::{FromRef, State};
+    /// use axum::Router;
+    /// use pusher_axum::{ChannelAuthRequest, ChannelGrant, Pusher, PusherAuth};
+    ///
+    /// #[derive(Clone)]
+    /// struct Rooms; // your database
+    /// impl Rooms {
+    ///     async fn may_join(&self, _channel: &str) -> bool { true }
+    /// }
+    ///
+    /// #[derive(Clone, FromRef)]
+    /// struct AppState {
+    ///     pusher: Pusher,
+    ///     rooms: Rooms,
+    /// }
+    ///
+    /// let auth = PusherAuth::<AppState>::new().channel(
+    ///     |State(rooms): State<Rooms>, request: ChannelAuthRequest| async move {
+    ///         let grant = if rooms.may_join(&request.channel_name).await {
+    ///             ChannelGrant::Allow
+    ///         } else {
+    ///             ChannelGrant::Deny
+    ///         };
+    ///         Ok::<_, Infallible>(grant)
+    ///     },
+    /// );
+    /// let state = AppState {
+    ///     pusher: Pusher::builder("1", "key", "secret").build()?,
+    ///     rooms: Rooms,
+    /// };
+    /// let app: Router = Router::new().merge(auth).with_state(state);
+    /// # Ok::<(), pusher_axum::pusher_client::Error>(())
+    /// ```
+    pub fn channel<F, E, Fut, R>(mut self, resolve: F) -> Self
+    where
+        F: Fn(E, ChannelAuthRequest) -> Fut + Send + Sync + 'static,
+        E: FromRequestParts<S> + Clone + Send + 'static,
+        Fut: Future<Output = Result<ChannelGrant, R>> + Send + 'static,
+        R: IntoResponse + 'static,
+    {
+        let resolve = Arc::new(resolve);
+        let erased: ChannelResolver<S> = Arc::new(
+            move |mut parts: Parts, state: S, requests: Vec<ChannelAuthRequest>| {
+                let resolve = Arc::clone(&resolve);
+                Box::pin(async move {
+                    let extracted = E::from_request_parts(&mut parts, &state)
+                        .await
+                        .map_err(IntoResponse::into_response)?;
+                    let mut grants = Vec::with_capacity(requests.len());
+                    for request in requests {
+                        let grant = resolve(extracted.clone(), request)
+                            .await
+                            .map_err(IntoResponse::into_response)?;
+                        grants.push(grant);
+                    }
+                    Ok(grants)
+                }) as BoxFuture<_>
+            },
+        );
+        self.channel = Some(erased);
+        self
+    }
+
+    /// Sets who a connection signs in as, and mounts the user authentication route.
+    ///
+    /// `resolve` receives the extractor `E` (see [the closures](Self#the-closures)) and the
+    /// [`UserAuthRequest`] (its socket id already checked), and returns
+    /// [`UserGrant::Allow`] with the user's [`UserData`](crate::UserData), or
+    /// [`UserGrant::Deny`] (403).
+    ///
+    /// ```
+    /// use axum::{Router, http::StatusCode};
+    /// use axum_extra::extract::CookieJar;
+    /// use pusher_axum::{Pusher, PusherAuth, UserAuthRequest, UserData, UserGrant};
+    ///
+    /// let auth = PusherAuth::<Pusher>::new().user(
+    ///     |jar: CookieJar, _request: UserAuthRequest| async move {
+    ///         // The closure's own error type becomes the response: here a bare 401.
+    ///         let user = jar.get("user").ok_or(StatusCode::UNAUTHORIZED)?;
+    ///         Ok::<_, StatusCode>(UserGrant::Allow(UserData::new(user.value())))
+    ///     },
+    /// );
+    /// let app: Router = Router::new()
+    ///     .merge(auth)
+    ///     .with_state(Pusher::builder("1", "key", "secret").build()?);
+    /// # Ok::<(), pusher_axum::pusher_client::Error>(())
+    /// ```
+    pub fn user<F, E, Fut, R>(mut self, resolve: F) -> Self
+    where
+        F: Fn(E, UserAuthRequest) -> Fut + Send + Sync + 'static,
+        E: FromRequestParts<S> + Send + 'static,
+        Fut: Future<Output = Result<UserGrant, R>> + Send + 'static,
+        R: IntoResponse + 'static,
+    {
+        let resolve = Arc::new(resolve);
+        let erased: UserResolver<S> = Arc::new(
+            move |mut parts: Parts, state: S, request: UserAuthRequest| {
+                let resolve = Arc::clone(&resolve);
+                Box::pin(async move {
+                    let extracted = E::from_request_parts(&mut parts, &state)
+                        .await
+                        .map_err(IntoResponse::into_response)?;
+                    resolve(extracted, request)
+                        .await
+                        .map_err(IntoResponse::into_response)
+                }) as BoxFuture<_>
+            },
+        );
+        self.user = Some(erased);
+        self
+    }
+
+    /// Mounts channel authorization at `path` instead of [`DEFAULT_CHANNEL_AUTH_PATH`]
+    /// (pusher-js: `channelAuthorization: { endpoint }`).
+    ///
+    /// ```
+    /// # use pusher_axum::{Pusher, PusherAuth};
+    /// let auth = PusherAuth::<Pusher>::new().channel_path("/api/pusher/auth");
+    /// ```
+    pub fn channel_path(mut self, path: impl Into<String>) -> Self {
+        self.channel_path = path.into();
+        self
+    }
+
+    /// Mounts user authentication at `path` instead of [`DEFAULT_USER_AUTH_PATH`]
+    /// (pusher-js: `userAuthentication: { endpoint }`).
+    ///
+    /// ```
+    /// # use pusher_axum::{Pusher, PusherAuth};
+    /// let auth = PusherAuth::<Pusher>::new().user_path("/api/pusher/user-auth");
+    /// ```
+    pub fn user_path(mut self, path: impl Into<String>) -> Self {
+        self.user_path = path.into();
+        self
+    }
+}
+
+impl<S> PusherAuth<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Pusher: FromRef<S>,
+{
+    /// The routes, as a `Router<S>` to [`merge`](Router::merge) into your app (the same as
+    /// `Router::from(auth)`, and what `Router::merge(auth)` does).
+    ///
+    /// # Panics
+    ///
+    /// As [`Router::route`] does, at start-up: if a path is empty or does not start with `/`,
+    /// or if both routes are set at the same path. [`Router::merge`] also panics if your router
+    /// already routes one of the paths.
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use pusher_axum::{ChannelAuthRequest, ChannelGrant, Pusher, PusherAuth};
+    ///
+    /// let routes: Router<Pusher> = PusherAuth::new()
+    ///     .channel(|(), _: ChannelAuthRequest| async { Ok::<_, std::convert::Infallible>(ChannelGrant::Allow) })
+    ///     .channel_path("/auth")
+    ///     .into_router();
+    /// ```
+    pub fn into_router(self) -> Router<S> {
+        let mut router = Router::new();
+        if let Some(route) = self.channel_route() {
+            router = router.route(&self.channel_path, route);
+        }
+        if let Some(route) = self.user_route() {
+            router = router.route(&self.user_path, route);
+        }
+        router
+    }
+
+    /// Just the channel authorization endpoint, as a `POST` [`MethodRouter`] to mount where you
+    /// like (and to wrap in your own layers); `None` if [`channel`](Self::channel) was not set.
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use pusher_axum::{ChannelAuthRequest, ChannelGrant, Pusher, PusherAuth};
+    ///
+    /// let auth = PusherAuth::<Pusher>::new().channel(|(), _: ChannelAuthRequest| async {
+    ///     Ok::<_, std::convert::Infallible>(ChannelGrant::Deny)
+    /// });
+    /// let mut app = Router::new();
+    /// if let Some(route) = auth.channel_route() {
+    ///     app = app.route("/broadcasting/auth", route);
+    /// }
+    /// let app: Router = app.with_state(Pusher::builder("1", "key", "secret").build()?);
+    /// # Ok::<(), pusher_axum::pusher_client::Error>(())
+    /// ```
+    pub fn channel_route(&self) -> Option<MethodRouter<S>> {
+        let resolve = self.channel.clone()?;
+        Some(post(move |State(state): State<S>, request: Request| {
+            channel_auth(Arc::clone(&resolve), state, request)
+        }))
+    }
+
+    /// Just the user authentication endpoint, as a `POST` [`MethodRouter`]; `None` if
+    /// [`user`](Self::user) was not set.
+    ///
+    /// ```
+    /// use pusher_axum::{Pusher, PusherAuth};
+    ///
+    /// assert!(PusherAuth::<Pusher>::new().user_route().is_none());
+    /// ```
+    pub fn user_route(&self) -> Option<MethodRouter<S>> {
+        let resolve = self.user.clone()?;
+        Some(post(move |State(state): State<S>, request: Request| {
+            user_auth(Arc::clone(&resolve), state, request)
+        }))
+    }
+}
+
+impl<S> From<PusherAuth<S>> for Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Pusher: FromRef<S>,
+{
+    fn from(auth: PusherAuth<S>) -> Self {
+        auth.into_router()
+    }
+}
+
+async fn channel_auth<S>(resolve: ChannelResolver<S>, state: S, request: Request) -> Response
+where
+    S: Clone + Send + Sync + 'static,
+    Pusher: FromRef<S>,
+{
+    let pusher = Pusher::from_ref(&state);
+    let (parts, body) = match read_body(request, &state).await {
+        Ok(read) => read,
+        Err(reply) => return answer("channel", reply),
+    };
+    let parsed = match content_type(&parts.headers)
+        .and_then(|content_type| ChannelAuthBody::parse(content_type, &body))
+    {
+        Ok(parsed) => parsed,
+        Err(reply) => return answer("channel", reply),
+    };
+    let requests = parsed.requests();
+    // The closure only sees requests the core accepts; the others are answered 400 below
+    // (the core checks a request before it looks at the grant, so `Deny` is never used).
+    let well_formed: Vec<bool> = requests
+        .iter()
+        .map(|request| pusher.check_channel_auth(request).is_ok())
+        .collect();
+    let to_resolve: Vec<ChannelAuthRequest> = requests
+        .iter()
+        .zip(&well_formed)
+        .filter(|(_, ok)| **ok)
+        .map(|(request, _)| request.clone())
+        .collect();
+    let mut grants = if to_resolve.is_empty() {
+        Vec::new().into_iter()
+    } else {
+        match resolve(parts, state, to_resolve).await {
+            Ok(grants) => grants.into_iter(),
+            Err(response) => return own_response("channel", response),
+        }
+    };
+    let mut decisions = requests.into_iter().zip(well_formed).map(|(request, ok)| {
+        let grant = if ok { grants.next() } else { None };
+        (request, grant.unwrap_or(ChannelGrant::Deny))
+    });
+    let reply = if parsed.batch {
+        pusher.batch_auth_reply(decisions)
+    } else {
+        match decisions.next() {
+            Some((request, grant)) => pusher.channel_auth_reply(&request, grant),
+            None => AuthReply::error(400, "the body has no channel_name"),
+        }
+    };
+    answer("channel", reply)
+}
+
+async fn user_auth<S>(resolve: UserResolver<S>, state: S, request: Request) -> Response
+where
+    S: Clone + Send + Sync + 'static,
+    Pusher: FromRef<S>,
+{
+    let pusher = Pusher::from_ref(&state);
+    let (parts, body) = match read_body(request, &state).await {
+        Ok(read) => read,
+        Err(reply) => return answer("user", reply),
+    };
+    let request = match content_type(&parts.headers)
+        .and_then(|content_type| UserAuthRequest::parse(content_type, &body))
+    {
+        Ok(request) => request,
+        Err(reply) => return answer("user", reply),
+    };
+    if SocketId::new(request.socket_id.as_str()).is_err() {
+        // The core answers 400 for the socket id before it looks at the grant.
+        return answer("user", pusher.user_auth_reply(&request, UserGrant::Deny));
+    }
+    match resolve(parts, state, request.clone()).await {
+        Ok(grant) => answer("user", pusher.user_auth_reply(&request, grant)),
+        Err(response) => own_response("user", response),
+    }
+}
+
+/// Reads the body with axum's `Bytes` extractor, under the app's `DefaultBodyLimit` (which it
+/// finds in the request's extensions: it gets a copy of the parts, which the closure's extractor
+/// needs afterwards).
+async fn read_body<S>(request: Request, state: &S) -> Result<(Parts, Bytes), AuthReply>
+where
+    S: Send + Sync,
+{
+    let (parts, body) = request.into_parts();
+    match Bytes::from_request(Request::from_parts(parts.clone(), body), state).await {
+        Ok(bytes) => Ok((parts, bytes)),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+            AuthReply::error(413, "the request body is larger than this server accepts"),
+        ),
+        Err(_) => Err(AuthReply::error(400, "the request body could not be read")),
+    }
+}
+
+/// The `Content-Type`, if any, as text.
+fn content_type(headers: &HeaderMap) -> Result<Option<&str>, AuthReply> {
+    match headers.get(header::CONTENT_TYPE) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .map(Some)
+            .map_err(|_| AuthReply::error(400, "the Content-Type header is not valid text")),
+    }
+}
+
+/// The core's reply as a response: its status, `application/json`, its body.
+fn answer(route: &'static str, reply: AuthReply) -> Response {
+    let status = StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status != StatusCode::OK {
+        // Error bodies are `{"error":".."}` and never hold a secret (200 bodies do: not logged).
+        tracing::debug!(
+            route,
+            status = status.as_u16(),
+            reply = reply.body(),
+            "pusher authorization refused"
+        );
+    }
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(AuthReply::CONTENT_TYPE),
+        )],
+        reply.into_body(),
+    )
+        .into_response()
+}
+
+/// The response of the app's extractor rejection or closure error, passed through.
+fn own_response(route: &'static str, response: Response) -> Response {
+    tracing::debug!(
+        route,
+        status = response.status().as_u16(),
+        "pusher authorization answered by the app's extractor or closure"
+    );
+    response
+}

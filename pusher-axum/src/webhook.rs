@@ -1,0 +1,285 @@
+//! The [`VerifiedWebhook`] extractor and its [`WebhookRejection`].
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pusher_client::{Pusher, WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError};
+use serde::de::DeserializeOwned;
+
+/// A webhook from Pusher, verified before your handler runs.
+///
+/// As an extractor it:
+///
+/// 1. reads the `X-Pusher-Key` and `X-Pusher-Signature` headers (case-insensitively) and refuses
+///    the request with 401 if one is missing or is not text — before reading the body;
+/// 2. reads the body with axum's own [`Bytes`] extractor, so the app's
+///    [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit) applies (413 above it);
+/// 3. verifies the signature with the [`Pusher`] in the router's state
+///    ([`Pusher::verify_webhook_as`]: constant time, key rotation, optional maximum age)
+///    and parses the body as `T` — [`Webhook`] by default, or any `Deserialize` type of yours.
+///
+/// Being a body extractor, it must be the last argument of the handler. It needs
+/// `Pusher: FromRef<S>` for the router state `S`: true for `.with_state(pusher)` and for an app
+/// state that `#[derive(FromRef)]`s a `Pusher` field. Any refusal is a [`WebhookRejection`].
+///
+/// ```
+/// use axum::{Router, routing::post};
+/// use pusher_axum::{Pusher, VerifiedWebhook, WebhookEvent};
+///
+/// async fn webhooks(VerifiedWebhook(webhook): VerifiedWebhook) {
+///     for event in &webhook.events {
+///         if let WebhookEvent::MemberAdded { channel, user_id } = event {
+///             println!("{user_id} joined {channel}");
+///         }
+///     }
+/// }
+///
+/// let pusher = Pusher::builder("123456", "app-key", "app-secret").build()?;
+/// let app: Router = Router::new()
+///     .route("/webhooks", post(webhooks))
+///     .with_state(pusher);
+/// # Ok::<(), pusher_axum::pusher_client::Error>(())
+/// ```
+///
+/// With your own payload type:
+///
+/// ```
+/// use pusher_axum::VerifiedWebhook;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Names {
+///     events: Vec<Name>,
+/// }
+/// #[derive(serde::Deserialize)]
+/// struct Name {
+///     name: String,
+/// }
+///
+/// async fn webhooks(VerifiedWebhook(names): VerifiedWebhook<Names>) -> String {
+///     names.events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(",")
+/// }
+/// ```
+///
+/// A router whose state holds no client does not compile, so there is no "client missing"
+/// failure at run time:
+///
+/// ```compile_fail
+/// use axum::{Router, routing::post};
+/// use pusher_axum::VerifiedWebhook;
+///
+/// async fn webhooks(_: VerifiedWebhook) {}
+///
+/// // error: `Pusher: FromRef<()>` is not satisfied
+/// let app: Router = Router::new().route("/webhooks", post(webhooks));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedWebhook<T = Webhook>(pub T);
+
+impl<T> VerifiedWebhook<T> {
+    /// The verified payload.
+    ///
+    /// ```
+    /// let hook = pusher_axum::VerifiedWebhook(5);
+    /// assert_eq!(hook.into_inner(), 5);
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for VerifiedWebhook<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for VerifiedWebhook<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<S, T> FromRequest<S> for VerifiedWebhook<T>
+where
+    S: Send + Sync,
+    Pusher: FromRef<S>,
+    T: DeserializeOwned,
+{
+    type Rejection = WebhookRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let result = verify(req, state).await;
+        if let Err(rejection) = &result {
+            tracing::debug!(
+                status = rejection.status().as_u16(),
+                reason = %rejection,
+                "pusher webhook rejected"
+            );
+        }
+        result.map(VerifiedWebhook)
+    }
+}
+
+async fn verify<S, T>(req: Request, state: &S) -> Result<T, WebhookRejection>
+where
+    S: Send + Sync,
+    Pusher: FromRef<S>,
+    T: DeserializeOwned,
+{
+    // The headers first: an unsigned request is refused without reading its body.
+    let key = header_text(req.headers(), WEBHOOK_KEY_HEADER)?
+        .ok_or(WebhookRejection::Refused(WebhookError::MissingKey))?;
+    let signature = header_text(req.headers(), WEBHOOK_SIGNATURE_HEADER)?
+        .ok_or(WebhookRejection::Refused(WebhookError::MissingSignature))?;
+    let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            WebhookRejection::PayloadTooLarge
+        } else {
+            WebhookRejection::BodyUnreadable
+        }
+    })?;
+    let pusher = Pusher::from_ref(state);
+    pusher
+        .verify_webhook_as(Some(&key), Some(&signature), &body)
+        .map_err(WebhookRejection::Refused)
+}
+
+/// The header's value as text; `Ok(None)` when absent.
+fn header_text(
+    headers: &HeaderMap,
+    name: &'static str,
+) -> Result<Option<String>, WebhookRejection> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(value) => std::str::from_utf8(value.as_bytes())
+            .map(|text| Some(text.to_owned()))
+            .map_err(|_| WebhookRejection::InvalidHeader(name)),
+    }
+}
+
+/// Why [`VerifiedWebhook`] refused a request.
+///
+/// As a response it is the [`status`](Self::status) with the [`body_text`](Self::body_text) as
+/// plain text. Neither (nor `Display`, nor the `debug` log line written on each rejection) ever
+/// contains a secret or the expected signature.
+///
+/// | Case | Status |
+/// |---|---|
+/// | `X-Pusher-Key` or `X-Pusher-Signature` missing, unknown key, bad or malformed signature, too old | 401 |
+/// | A header that is not text | 401 |
+/// | Signed, but the body is not the expected JSON | 400 |
+/// | The body could not be read | 400 |
+/// | The body is over the app's `DefaultBodyLimit` | 413 |
+///
+/// To answer differently, take `Result<VerifiedWebhook, WebhookRejection>` as the argument:
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use pusher_axum::{VerifiedWebhook, WebhookRejection};
+///
+/// async fn webhooks(hook: Result<VerifiedWebhook, WebhookRejection>) -> StatusCode {
+///     match hook {
+///         Ok(VerifiedWebhook(webhook)) => StatusCode::NO_CONTENT,
+///         // Acknowledge payloads we cannot parse so that Pusher does not retry them.
+///         Err(rejection) if rejection.status() == StatusCode::BAD_REQUEST => StatusCode::OK,
+///         Err(rejection) => rejection.status(),
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WebhookRejection {
+    /// The core refused the webhook: 401 for a missing or unknown key, a missing, malformed or
+    /// wrong signature, or a webhook older than the configured maximum age; 400 for a signed body
+    /// that does not parse (see [`WebhookError::status`]).
+    Refused(WebhookError),
+    /// This header's value is not UTF-8 text (401).
+    InvalidHeader(&'static str),
+    /// The body is larger than the app's [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit)
+    /// (413).
+    PayloadTooLarge,
+    /// The body could not be read, e.g. the connection failed (400).
+    BodyUnreadable,
+}
+
+impl WebhookRejection {
+    /// The HTTP status of this rejection.
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use pusher_axum::{WebhookError, WebhookRejection};
+    ///
+    /// assert_eq!(WebhookRejection::Refused(WebhookError::InvalidSignature).status(), StatusCode::UNAUTHORIZED);
+    /// assert_eq!(WebhookRejection::PayloadTooLarge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebhookRejection::Refused(error) => {
+                if error.is_auth_failure() {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::BAD_REQUEST
+                }
+            }
+            WebhookRejection::InvalidHeader(_) => StatusCode::UNAUTHORIZED,
+            WebhookRejection::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookRejection::BodyUnreadable => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The plain-text body of the response (the same as `Display`).
+    ///
+    /// ```
+    /// use pusher_axum::{WebhookError, WebhookRejection};
+    ///
+    /// let text = WebhookRejection::Refused(WebhookError::MissingKey).body_text();
+    /// assert_eq!(text, "webhook refused: the X-Pusher-Key header is missing");
+    /// ```
+    pub fn body_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WebhookRejection::Refused(error) => fmt::Display::fmt(error, f),
+            WebhookRejection::InvalidHeader(name) => {
+                write!(f, "webhook refused: the {name} header is not valid text")
+            }
+            WebhookRejection::PayloadTooLarge => {
+                f.write_str("webhook refused: the body is larger than this server accepts")
+            }
+            WebhookRejection::BodyUnreadable => {
+                f.write_str("webhook refused: the body could not be read")
+            }
+        }
+    }
+}
+
+impl std::error::Error for WebhookRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WebhookRejection::Refused(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<WebhookError> for WebhookRejection {
+    fn from(error: WebhookError) -> Self {
+        WebhookRejection::Refused(error)
+    }
+}
+
+impl IntoResponse for WebhookRejection {
+    fn into_response(self) -> Response {
+        (self.status(), self.body_text()).into_response()
+    }
+}
