@@ -93,6 +93,21 @@ impl AuthReply {
         AuthReply { status, body }
     }
 
+    /// The 400 answer to a request refused by [`Pusher::check_channel_auth`] or
+    /// [`Pusher::check_user_auth`].
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthRequest, Pusher, AuthReply};
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let error = pusher.check_channel_auth(&ChannelAuthRequest::new("x", "private-a")).unwrap_err();
+    /// assert_eq!(AuthReply::invalid(&error).status(), 400);
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn invalid(error: &ValidationError) -> Self {
+        AuthReply::error(400, &error.to_string())
+    }
+
     /// The 403 answer to a denial.
     pub fn forbidden() -> Self {
         AuthReply::error(403, "forbidden")
@@ -238,6 +253,20 @@ impl Pusher {
         Ok(())
     }
 
+    /// Checks a user authentication request before your code decides: a well-formed socket id.
+    ///
+    /// ```
+    /// use pusher_client::{Pusher, UserAuthRequest};
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// assert!(pusher.check_user_auth(&UserAuthRequest::new("1.2")).is_ok());
+    /// assert!(pusher.check_user_auth(&UserAuthRequest::new("1.2::user::x")).is_err());
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn check_user_auth(&self, request: &UserAuthRequest) -> Result<(), ValidationError> {
+        channel::check_socket_id(&request.socket_id)
+    }
+
     /// The answer to one channel authorization request, given your grant.
     ///
     /// 400 if the request is malformed, 403 on [`ChannelGrant::Deny`], 500 if the grant does not
@@ -323,8 +352,8 @@ impl Pusher {
     /// # Ok::<(), pusher_client::Error>(())
     /// ```
     pub fn user_auth_reply(&self, request: &UserAuthRequest, grant: UserGrant) -> AuthReply {
-        if let Err(e) = channel::check_socket_id(&request.socket_id) {
-            return AuthReply::error(400, &e.to_string());
+        if let Err(e) = self.check_user_auth(request) {
+            return AuthReply::invalid(&e);
         }
         match grant {
             UserGrant::Deny => AuthReply::forbidden(),
@@ -341,7 +370,7 @@ impl Pusher {
         grant: ChannelGrant,
     ) -> Result<ChannelAuth, AuthReply> {
         self.check_channel_auth(request)
-            .map_err(|e| AuthReply::error(400, &e.to_string()))?;
+            .map_err(|e| AuthReply::invalid(&e))?;
         let member = match grant {
             ChannelGrant::Deny => return Err(AuthReply::forbidden()),
             ChannelGrant::Allow => None,

@@ -602,26 +602,53 @@ impl Pusher {
         self.decrypt(channel, data)
     }
 
+    /// Checks the two webhook headers before the body is read: both present, the key one this
+    /// client accepts, the signature well-formed hex of the right length. Framework adapters
+    /// call it to refuse forged requests without reading their bodies;
+    /// [`verify_webhook`](Self::verify_webhook) repeats it.
+    ///
+    /// ```
+    /// use pusher_client::{Pusher, WebhookError};
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let sig = "0".repeat(64);
+    /// assert!(pusher.check_webhook_headers(Some("key"), Some(&sig)).is_ok());
+    /// assert_eq!(pusher.check_webhook_headers(Some("other"), Some(&sig)), Err(WebhookError::UnknownKey));
+    /// assert_eq!(pusher.check_webhook_headers(Some("key"), Some("zz")), Err(WebhookError::MalformedSignature));
+    /// assert_eq!(pusher.check_webhook_headers(None, Some(&sig)), Err(WebhookError::MissingKey));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn check_webhook_headers(
+        &self,
+        key: Option<&str>,
+        signature: Option<&str>,
+    ) -> Result<(), WebhookError> {
+        let key = key.ok_or(WebhookError::MissingKey)?.trim();
+        let signature = signature.ok_or(WebhookError::MissingSignature)?.trim();
+        if !self.inner.webhook_credentials.iter().any(|c| c.key == key) {
+            return Err(WebhookError::UnknownKey);
+        }
+        if signature.len() != SIGNATURE_LEN * 2 || !signature.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(WebhookError::MalformedSignature);
+        }
+        Ok(())
+    }
+
     fn check_webhook_signature(
         &self,
         key: Option<&str>,
         signature: Option<&str>,
         body: &[u8],
     ) -> Result<(), WebhookError> {
-        let key = key.ok_or(WebhookError::MissingKey)?.trim();
-        let signature = signature.ok_or(WebhookError::MissingSignature)?.trim();
+        self.check_webhook_headers(key, signature)?;
+        let key = key.unwrap_or_default().trim();
+        let signature = signature.unwrap_or_default().trim();
         let mut candidates = self
             .inner
             .webhook_credentials
             .iter()
-            .filter(|c| c.key == key)
-            .peekable();
-        if candidates.peek().is_none() {
-            return Err(WebhookError::UnknownKey);
-        }
-        if signature.len() != SIGNATURE_LEN * 2 {
-            return Err(WebhookError::MalformedSignature);
-        }
+            .filter(|c| c.key == key);
         let signature = hex::decode(signature).map_err(|_| WebhookError::MalformedSignature)?;
         // Every pair with this key is tried (a secret may be rotated under the same key).
         if candidates.any(|c| c.verify(body, &signature)) {
