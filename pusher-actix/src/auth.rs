@@ -10,8 +10,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use pusher_client::{
-    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, SocketId, UserAuthRequest,
-    UserGrant,
+    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, UserAuthRequest, UserGrant,
 };
 
 use crate::state::find_pusher;
@@ -399,7 +398,7 @@ async fn user_endpoint(
         Ok(request) => request,
         Err(refused) => return Ok(respond(refused)),
     };
-    let grant = if SocketId::new(request.socket_id.as_str()).is_ok() {
+    let grant = if pusher.check_user_auth(&request).is_ok() {
         decide(req, request.clone()).await?
     } else {
         // Malformed: the core answers 400 whatever the grant; your code never sees it.

@@ -128,6 +128,8 @@ fn check_request(
     let pusher = find_pusher(req).ok_or(WebhookRejection::MissingClient)?;
     let key = header(req, WEBHOOK_KEY_HEADER)?.ok_or(WebhookError::MissingKey)?;
     let signature = header(req, WEBHOOK_SIGNATURE_HEADER)?.ok_or(WebhookError::MissingSignature)?;
+    // An unknown key or a malformed signature is refused before the body is read.
+    pusher.check_webhook_headers(Some(&key), Some(&signature))?;
     Ok((pusher, key, signature))
 }
 

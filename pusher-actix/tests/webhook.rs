@@ -210,6 +210,28 @@ async fn the_app_payload_limit_applies_413() {
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+/// Forged headers are refused before the body is read: an unknown key or a malformed signature
+/// on an oversized body is 401, not 413.
+#[actix_web::test]
+async fn forged_headers_are_refused_before_the_body_is_read() {
+    let app = init_service(
+        App::new()
+            .app_data(web::Data::new(pusher()))
+            .app_data(web::PayloadConfig::new(BODY.len()))
+            .route("/hook", web::post().to(hook)),
+    )
+    .await;
+    let big = format!(
+        r#"{{"time_ms":1,"events":[],"padding":"{}"}}"#,
+        "x".repeat(BODY.len())
+    );
+    let good_signature = pusher_client::sign_webhook(SECRET, big.as_bytes());
+    for (key, signature) in [("unknown-key", good_signature.as_str()), (KEY, "not-hex")] {
+        let answer = send!(app, webhook_request(Some(key), Some(signature), &big));
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{key} {signature}");
+    }
+}
+
 #[actix_web::test]
 async fn a_body_the_payload_config_refuses_keeps_actix_s_status() {
     let app = init_service(
