@@ -152,6 +152,11 @@
 mod auth;
 mod webhook;
 
+/// The README's code blocks, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use pusher_client;
 
 pub use auth::{DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH, PusherAuth};

@@ -73,7 +73,7 @@ use serde::de::DeserializeOwned;
 ///
 /// async fn webhooks(_: VerifiedWebhook) {}
 ///
-/// // error: `Pusher: FromRef<()>` is not satisfied
+/// // error: the handler needs a router state that holds a `Pusher`
 /// let app: Router = Router::new().route("/webhooks", post(webhooks));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
