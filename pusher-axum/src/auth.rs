@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use pusher_client::{
-    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Pusher, SocketId,
-    UserAuthRequest, UserGrant,
+    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Pusher, UserAuthRequest,
+    UserGrant,
 };
 
 /// Where [`PusherAuth`] mounts channel authorization unless told otherwise: pusher-js's default
@@ -443,12 +443,19 @@ where
         Err(reply) => return answer("channel", reply),
     };
     let requests = parsed.requests();
-    // The closure only sees requests the core accepts; the others are answered 400 below
-    // (the core checks a request before it looks at the grant, so `Deny` is never used).
-    let well_formed: Vec<bool> = requests
+    // The closure only sees requests the core accepts.
+    let checks: Vec<_> = requests
         .iter()
-        .map(|request| pusher.check_channel_auth(request).is_ok())
+        .map(|request| pusher.check_channel_auth(request))
         .collect();
+    if !parsed.batch {
+        if let Some(Err(error)) = checks.first() {
+            return answer("channel", AuthReply::invalid(error));
+        }
+    }
+    // In a batch the refused ones are answered `{"status":400}` by the core, which checks a
+    // request before it looks at the grant (so their `Deny` below is never used).
+    let well_formed: Vec<bool> = checks.iter().map(Result::is_ok).collect();
     let to_resolve: Vec<ChannelAuthRequest> = requests
         .iter()
         .zip(&well_formed)
@@ -494,9 +501,8 @@ where
         Ok(request) => request,
         Err(reply) => return answer("user", reply),
     };
-    if SocketId::new(request.socket_id.as_str()).is_err() {
-        // The core answers 400 for the socket id before it looks at the grant.
-        return answer("user", pusher.user_auth_reply(&request, UserGrant::Deny));
+    if let Err(error) = pusher.check_user_auth(&request) {
+        return answer("user", AuthReply::invalid(&error));
     }
     match resolve(parts, state, request.clone()).await {
         Ok(grant) => answer("user", pusher.user_auth_reply(&request, grant)),

@@ -15,7 +15,9 @@ use serde::de::DeserializeOwned;
 /// As an extractor it:
 ///
 /// 1. reads the `X-Pusher-Key` and `X-Pusher-Signature` headers (case-insensitively) and refuses
-///    the request with 401 if one is missing or is not text — before reading the body;
+///    the request with 401 — before reading the body — if one is missing or is not text, if the
+///    key is not one the client accepts, or if the signature is not 64 hex digits
+///    ([`Pusher::check_webhook_headers`]);
 /// 2. reads the body with axum's own [`Bytes`] extractor, so the app's
 ///    [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit) applies (413 above it);
 /// 3. verifies the signature with the [`Pusher`] in the router's state
@@ -132,11 +134,14 @@ where
     Pusher: FromRef<S>,
     T: DeserializeOwned,
 {
-    // The headers first: an unsigned request is refused without reading its body.
-    let key = header_text(req.headers(), WEBHOOK_KEY_HEADER)?
-        .ok_or(WebhookRejection::Refused(WebhookError::MissingKey))?;
-    let signature = header_text(req.headers(), WEBHOOK_SIGNATURE_HEADER)?
-        .ok_or(WebhookRejection::Refused(WebhookError::MissingSignature))?;
+    let pusher = Pusher::from_ref(state);
+    // The headers first: a request that is missing one, names a key this client does not
+    // accept or carries a malformed signature is refused without reading its body.
+    let key = header_text(req.headers(), WEBHOOK_KEY_HEADER)?;
+    let signature = header_text(req.headers(), WEBHOOK_SIGNATURE_HEADER)?;
+    pusher
+        .check_webhook_headers(key.as_deref(), signature.as_deref())
+        .map_err(WebhookRejection::Refused)?;
     let body = Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             WebhookRejection::PayloadTooLarge
@@ -144,9 +149,8 @@ where
             WebhookRejection::BodyUnreadable
         }
     })?;
-    let pusher = Pusher::from_ref(state);
     pusher
-        .verify_webhook_as(Some(&key), Some(&signature), &body)
+        .verify_webhook_as(key.as_deref(), signature.as_deref(), &body)
         .map_err(WebhookRejection::Refused)
 }
 

@@ -184,7 +184,30 @@ async fn the_apps_body_limit_gives_413_after_the_header_check() {
     .await;
     assert_eq!(answer.status, StatusCode::OK);
     // Unsigned and too large: refused on the headers, before the body is read.
-    let answer = send(&app_with(pusher(), 1024), request("/webhooks", &[], big)).await;
+    let answer = send(
+        &app_with(pusher(), 1024),
+        request("/webhooks", &[], big.clone()),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    // The same for an unknown key or a malformed signature.
+    let answer = send(
+        &app_with(pusher(), 1024),
+        signed("other", &signature, big.clone()),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    let answer = send(&app_with(pusher(), 1024), signed(KEY, "zz", big)).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    // A body that would fail to read is never read when the key is unknown.
+    let chunks: Vec<Result<&'static str, std::io::Error>> =
+        vec![Err(std::io::Error::other("never read"))];
+    let request = Request::post("/webhooks")
+        .header("X-Pusher-Key", "other")
+        .header("X-Pusher-Signature", &signature)
+        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .unwrap();
+    let answer = send(&app(), request).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 }
 
