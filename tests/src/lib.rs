@@ -44,8 +44,3 @@ pub use state::{ChannelState, Reply};
 pub use verify::{
     MAX_TIMESTAMP_SKEW_SECS, Refusal, decode_path, decode_query, percent_decode, sign_query,
 };
-
-/// The workspace README's code blocks, compiled as doctests so they cannot drift from the API.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
