@@ -364,6 +364,104 @@ impl Pusher {
         }
     }
 
+    /// A whole channel authorization endpoint, framework-free: parses the body pusher-js sent,
+    /// checks every channel, asks `decide` — in order, and only for well-formed requests —
+    /// and builds the answer (batched bodies get the batched answer).
+    ///
+    /// `decide`'s own error stops the request and is returned as is, for the caller to turn
+    /// into a response. This is what `pusher-axum` and `pusher-actix` mount.
+    ///
+    /// ```
+    /// use pusher_client::{ChannelGrant, Pusher};
+    ///
+    /// # async fn run() -> Result<(), pusher_client::Error> {
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let reply = pusher
+    ///     .channel_auth_endpoint(None, b"socket_id=1.2&channel_name=private-a", |request| async move {
+    ///         Ok::<_, std::convert::Infallible>(if request.channel_name == "private-a" {
+    ///             ChannelGrant::Allow
+    ///         } else {
+    ///             ChannelGrant::Deny
+    ///         })
+    ///     })
+    ///     .await
+    ///     .unwrap_or_else(|never| match never {});
+    /// assert_eq!(reply.status(), 200);
+    /// # Ok(()) }
+    /// ```
+    pub async fn channel_auth_endpoint<F, Fut, E>(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+        mut decide: F,
+    ) -> Result<AuthReply, E>
+    where
+        F: FnMut(ChannelAuthRequest) -> Fut,
+        Fut: std::future::Future<Output = Result<ChannelGrant, E>>,
+    {
+        let parsed = match ChannelAuthBody::parse(content_type, body) {
+            Ok(parsed) => parsed,
+            Err(reply) => return Ok(reply),
+        };
+        let mut decisions = Vec::with_capacity(parsed.channel_names.len());
+        for request in parsed.requests() {
+            let grant = match self.check_channel_auth(&request) {
+                Ok(()) => decide(request.clone()).await?,
+                Err(e) if !parsed.batch => return Ok(AuthReply::invalid(&e)),
+                // The batch reply checks each request again and answers this one 400; the
+                // grant is never looked at.
+                Err(_) => ChannelGrant::Deny,
+            };
+            decisions.push((request, grant));
+        }
+        Ok(if parsed.batch {
+            self.batch_auth_reply(decisions)
+        } else {
+            match decisions.pop() {
+                Some((request, grant)) => self.channel_auth_reply(&request, grant),
+                None => missing("channel_name"),
+            }
+        })
+    }
+
+    /// A whole user authentication endpoint, framework-free: parses the body, checks the socket
+    /// id, asks `decide` (only for a well-formed request) and builds the answer.
+    ///
+    /// ```
+    /// use pusher_client::{Pusher, UserData, UserGrant};
+    ///
+    /// # async fn run() -> Result<(), pusher_client::Error> {
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let reply = pusher
+    ///     .user_auth_endpoint(None, b"socket_id=1.2", |_request| async {
+    ///         Ok::<_, std::convert::Infallible>(UserGrant::Allow(UserData::new("ada")))
+    ///     })
+    ///     .await
+    ///     .unwrap_or_else(|never| match never {});
+    /// assert_eq!(reply.status(), 200);
+    /// # Ok(()) }
+    /// ```
+    pub async fn user_auth_endpoint<F, Fut, E>(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+        decide: F,
+    ) -> Result<AuthReply, E>
+    where
+        F: FnOnce(UserAuthRequest) -> Fut,
+        Fut: std::future::Future<Output = Result<UserGrant, E>>,
+    {
+        let request = match UserAuthRequest::parse(content_type, body) {
+            Ok(request) => request,
+            Err(reply) => return Ok(reply),
+        };
+        if let Err(e) = self.check_user_auth(&request) {
+            return Ok(AuthReply::invalid(&e));
+        }
+        let grant = decide(request.clone()).await?;
+        Ok(self.user_auth_reply(&request, grant))
+    }
+
     fn channel_auth_result(
         &self,
         request: &ChannelAuthRequest,

@@ -5,8 +5,7 @@
 use std::cell::Cell;
 
 use pusher_client::{
-    AuthReply, ChannelAuthBody, ChannelGrant, PresenceMember, Pusher, UserAuthRequest, UserData,
-    UserGrant, Webhook,
+    AuthReply, ChannelGrant, PresenceMember, Pusher, UserData, UserGrant, Webhook,
 };
 use pusher_tests::adapter_cases::{RESOLVER_ERROR, WEBHOOK_BODY_LIMIT, cases, reference_pusher};
 use serde_json::json;
@@ -44,47 +43,38 @@ fn serve(
     let reply = |r: AuthReply| (r.status(), r.into_body().into_bytes());
     match path {
         "/pusher/auth" => {
-            let parsed = match ChannelAuthBody::parse(content_type, body) {
-                Ok(parsed) => parsed,
-                Err(r) => return reply(r),
-            };
-            let mut decisions = Vec::new();
-            for request in parsed.requests() {
-                if let Err(e) = pusher.check_channel_auth(&request) {
-                    if !parsed.batch {
-                        return reply(AuthReply::error(400, &e.to_string()));
-                    }
-                    decisions.push((request, ChannelGrant::Deny));
-                    continue;
-                }
+            let answer = block_on(pusher.channel_auth_endpoint(content_type, body, |request| {
                 calls.set(calls.get() + 1);
-                if header(headers, "x-fail").is_some() {
-                    return (RESOLVER_ERROR.0, RESOLVER_ERROR.1.as_bytes().to_vec());
+                let failing = header(headers, "x-fail").is_some();
+                async move {
+                    if failing {
+                        return Err(RESOLVER_ERROR);
+                    }
+                    Ok(channel_grant(user, &request.channel_name))
                 }
-                let grant = channel_grant(user, &request.channel_name);
-                decisions.push((request, grant));
-            }
-            if parsed.batch {
-                reply(pusher.batch_auth_reply(decisions))
-            } else {
-                let (request, grant) = decisions.remove(0);
-                reply(pusher.channel_auth_reply(&request, grant))
+            }));
+            match answer {
+                Ok(r) => reply(r),
+                Err((status, text)) => (status, text.as_bytes().to_vec()),
             }
         }
         "/pusher/user-auth" => {
-            let request = match UserAuthRequest::parse(content_type, body) {
-                Ok(request) => request,
-                Err(r) => return reply(r),
-            };
-            let grant = match user {
-                None => UserGrant::Deny,
-                Some(id) => UserGrant::Allow(
-                    UserData::new(id)
-                        .user_info(json!({"name": id}))
-                        .expect("object"),
-                ),
-            };
-            reply(pusher.user_auth_reply(&request, grant))
+            let answer = block_on(
+                pusher.user_auth_endpoint(content_type, body, |_| async move {
+                    Ok::<_, std::convert::Infallible>(match user {
+                        None => UserGrant::Deny,
+                        Some(id) => UserGrant::Allow(
+                            UserData::new(id)
+                                .user_info(json!({"name": id}))
+                                .expect("object"),
+                        ),
+                    })
+                }),
+            );
+            match answer {
+                Ok(r) => reply(r),
+                Err(never) => match never {},
+            }
         }
         "/webhooks" => {
             if body.len() > WEBHOOK_BODY_LIMIT {
@@ -104,6 +94,14 @@ fn serve(
         }
         other => panic!("no route {other}"),
     }
+}
+
+/// The endpoint futures never wait on I/O here, so a current-thread runtime runs them to the end.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(future)
 }
 
 #[test]
