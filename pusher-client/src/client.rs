@@ -20,6 +20,7 @@ use crate::event::{BatchEvent, Data, Info};
 use crate::response::{
     BatchResponse, ChannelCounts, ChannelInfo, ChannelList, PresenceUsers, TriggerResponse,
 };
+use crate::retry::{self, RetryPolicy};
 use crate::signing::{self, Credentials};
 
 /// Sent as `User-Agent` and `X-Pusher-Library`, as the official SDKs identify themselves.
@@ -66,6 +67,7 @@ pub(crate) struct Inner {
     pub(crate) webhook_max_age: Option<Duration>,
     pub(crate) clock: Clock,
     pub(crate) nonce_source: Option<NonceSource>,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl fmt::Debug for Pusher {
@@ -182,6 +184,7 @@ impl Pusher {
             data: data.into(),
             socket_id: None,
             info: Info::NONE,
+            idempotency_key: None,
         }
     }
 
@@ -191,6 +194,8 @@ impl Pusher {
     /// split into consecutive requests, sent one after another in order. Every event is
     /// validated before the first request is sent. If a later request fails after earlier ones
     /// were accepted, the error is [`Error::PartialBatch`], which says how many were delivered.
+    /// Await the returned [`TriggerBatch`]; give it an
+    /// [`idempotency_key`](TriggerBatch::idempotency_key) to make its requests safe to retry.
     ///
     /// ```
     /// use pusher_client::{BatchEvent, Info, Pusher};
@@ -205,89 +210,12 @@ impl Pusher {
     /// assert_eq!(answer.batch.len(), 2); // one entry per event, because info was asked for
     /// # Ok(()) }
     /// ```
-    pub async fn trigger_batch(
-        &self,
-        events: impl IntoIterator<Item = BatchEvent>,
-    ) -> Result<BatchResponse, Error> {
-        let events: Vec<BatchEvent> = events.into_iter().collect();
-        if events.is_empty() {
-            return Err(ValidationError::EmptyBatch.into());
+    pub fn trigger_batch(&self, events: impl IntoIterator<Item = BatchEvent>) -> TriggerBatch<'_> {
+        TriggerBatch {
+            pusher: self,
+            events: events.into_iter().collect(),
+            idempotency_key: None,
         }
-        let limits = &self.inner.limits;
-        let mut prepared = Vec::with_capacity(events.len());
-        for (index, event) in events.iter().enumerate() {
-            let wrap = |e: Error| match e {
-                Error::Validation(source) => Error::Validation(ValidationError::BatchEvent {
-                    index,
-                    source: Box::new(source),
-                }),
-                other => other,
-            };
-            let channels = std::slice::from_ref(&event.channel);
-            self.check_channels(channels).map_err(wrap)?;
-            channel::check_event_name(&event.name, limits.max_event_name_len)
-                .map_err(|e| wrap(e.into()))?;
-            if let Some(socket_id) = &event.socket_id {
-                channel::check_socket_id(socket_id).map_err(|e| wrap(e.into()))?;
-            }
-            check_info(channels, event.info).map_err(|e| wrap(e.into()))?;
-            let data = self.payload_for(channels, &event.data).map_err(wrap)?;
-            prepared.push(WireBatchEvent {
-                channel: &event.channel,
-                name: &event.name,
-                data,
-                socket_id: event.socket_id.as_deref(),
-                info: event.info.to_param(),
-            });
-        }
-        let any_info = events.iter().any(|e| !e.info.is_empty());
-        let mut answer = BatchResponse::default();
-        let mut delivered = 0;
-        for chunk in prepared.chunks(limits.max_batch_size) {
-            let body = serde_json::to_vec(&WireBatch { batch: chunk }).map_err(Error::Serialize)?;
-            let result = self
-                .request(Method::POST, "/batch_events", &[], Some(body))
-                .await
-                .and_then(|(status, bytes)| parse::<BatchResponse>(status, &bytes));
-            let part = match result {
-                Ok(part) => part,
-                Err(e) if delivered == 0 => return Err(e),
-                Err(e) => {
-                    return Err(Error::PartialBatch {
-                        delivered,
-                        source: Box::new(e),
-                    });
-                }
-            };
-            if any_info {
-                if chunk.iter().all(|e| e.info.is_none()) && part.batch.is_empty() {
-                    answer
-                        .batch
-                        .extend(std::iter::repeat_n(ChannelCounts::default(), chunk.len()));
-                } else if part.batch.len() == chunk.len() {
-                    answer.batch.extend(part.batch);
-                } else {
-                    let e = Error::MalformedResponse {
-                        status: 200,
-                        message: format!(
-                            "the batch answer has {} entries for {} events",
-                            part.batch.len(),
-                            chunk.len()
-                        ),
-                    };
-                    return Err(if delivered == 0 {
-                        e
-                    } else {
-                        Error::PartialBatch {
-                            delivered,
-                            source: Box::new(e),
-                        }
-                    });
-                }
-            }
-            delivered += chunk.len();
-        }
-        Ok(answer)
     }
 
     /// Sends an event to every connection of one signed-in user (pusher-js `signin()`).
@@ -320,7 +248,7 @@ impl Pusher {
         channel::check_event_name(&event, self.inner.limits.max_event_name_len)?;
         let data = data.into();
         self.check_payload_size(data.len())?;
-        self.send_trigger(&[channel], &event, data.as_str(), None, Info::NONE)
+        self.send_trigger(&[channel], &event, data.as_str(), None, Info::NONE, None)
             .await
     }
 
@@ -456,6 +384,107 @@ impl Pusher {
 
     // ---- internals ----
 
+    async fn send_batch(
+        &self,
+        events: Vec<BatchEvent>,
+        idempotency_key: Option<&str>,
+    ) -> Result<BatchResponse, Error> {
+        if events.is_empty() {
+            return Err(ValidationError::EmptyBatch.into());
+        }
+        let limits = &self.inner.limits;
+        let mut prepared = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            let wrap = |e: Error| match e {
+                Error::Validation(source) => Error::Validation(ValidationError::BatchEvent {
+                    index,
+                    source: Box::new(source),
+                }),
+                other => other,
+            };
+            let channels = std::slice::from_ref(&event.channel);
+            self.check_channels(channels).map_err(wrap)?;
+            channel::check_event_name(&event.name, limits.max_event_name_len)
+                .map_err(|e| wrap(e.into()))?;
+            if let Some(socket_id) = &event.socket_id {
+                channel::check_socket_id(socket_id).map_err(|e| wrap(e.into()))?;
+            }
+            check_info(channels, event.info).map_err(|e| wrap(e.into()))?;
+            let data = self.payload_for(channels, &event.data).map_err(wrap)?;
+            prepared.push(WireBatchEvent {
+                channel: &event.channel,
+                name: &event.name,
+                data,
+                socket_id: event.socket_id.as_deref(),
+                info: event.info.to_param(),
+            });
+        }
+        let any_info = events.iter().any(|e| !e.info.is_empty());
+        let mut answer = BatchResponse::default();
+        let mut delivered = 0;
+        let chunks = prepared.chunks(limits.max_batch_size);
+        let several = chunks.len() > 1;
+        for (index, chunk) in chunks.enumerate() {
+            let body = serde_json::to_vec(&WireBatch { batch: chunk }).map_err(Error::Serialize)?;
+            // Each request of a split batch gets its own key, derived from the caller's.
+            let key = idempotency_key.map(|key| {
+                if several {
+                    format!("{key}-{index}")
+                } else {
+                    key.to_owned()
+                }
+            });
+            let result = self
+                .request_with_key(
+                    Method::POST,
+                    "/batch_events",
+                    &[],
+                    Some(body),
+                    key.as_deref(),
+                )
+                .await
+                .and_then(|(status, bytes)| parse::<BatchResponse>(status, &bytes));
+            let part = match result {
+                Ok(part) => part,
+                Err(e) if delivered == 0 => return Err(e),
+                Err(e) => {
+                    return Err(Error::PartialBatch {
+                        delivered,
+                        source: Box::new(e),
+                    });
+                }
+            };
+            if any_info {
+                if chunk.iter().all(|e| e.info.is_none()) && part.batch.is_empty() {
+                    answer
+                        .batch
+                        .extend(std::iter::repeat_n(ChannelCounts::default(), chunk.len()));
+                } else if part.batch.len() == chunk.len() {
+                    answer.batch.extend(part.batch);
+                } else {
+                    let e = Error::MalformedResponse {
+                        status: 200,
+                        message: format!(
+                            "the batch answer has {} entries for {} events",
+                            part.batch.len(),
+                            chunk.len()
+                        ),
+                    };
+                    return Err(if delivered == 0 {
+                        e
+                    } else {
+                        Error::PartialBatch {
+                            delivered,
+                            source: Box::new(e),
+                        }
+                    });
+                }
+            }
+            delivered += chunk.len();
+        }
+        Ok(answer)
+    }
+
     fn check_channels(&self, channels: &[String]) -> Result<(), Error> {
         let limits = &self.inner.limits;
         if channels.is_empty() {
@@ -538,6 +567,7 @@ impl Pusher {
         data: &str,
         socket_id: Option<&str>,
         info: Info,
+        idempotency_key: Option<&str>,
     ) -> Result<TriggerResponse, Error> {
         let body = serde_json::to_vec(&WireTrigger {
             name: event,
@@ -548,18 +578,81 @@ impl Pusher {
         })
         .map_err(Error::Serialize)?;
         let (status, bytes) = self
-            .request(Method::POST, "/events", &[], Some(body))
+            .request_with_key(Method::POST, "/events", &[], Some(body), idempotency_key)
             .await?;
         parse(status, &bytes)
     }
 
-    /// Signs and sends one request; `path` is relative to `/apps/{app_id}` and already encoded.
+    /// Sends one request with the client's retry policy; `path` is relative to
+    /// `/apps/{app_id}` and already encoded. `idempotency_key` is sent as `X-Idempotency-Key`
+    /// and makes a POST safe to repeat.
     async fn request(
         &self,
         method: Method,
         path: &str,
         params: &[(&str, &str)],
         body: Option<Vec<u8>>,
+    ) -> Result<(u16, Vec<u8>), Error> {
+        self.request_with_key(method, path, params, body, None)
+            .await
+    }
+
+    async fn request_with_key(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+        idempotency_key: Option<&str>,
+    ) -> Result<(u16, Vec<u8>), Error> {
+        let policy = &self.inner.retry;
+        let body = body.map(bytes::Bytes::from);
+        let may_repeat = method == Method::GET || idempotency_key.is_some() || policy.retry_posts;
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let error = match self
+                .attempt(&method, path, params, body.clone(), idempotency_key)
+                .await
+            {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            if attempt >= policy.max_attempts || !retry::should_retry(&error, may_repeat) {
+                return Err(error);
+            }
+            let delay = match &error {
+                Error::Api(api) if api.status() == 429 => api
+                    .retry_after()
+                    .unwrap_or_else(|| retry::jitter(policy.backoff(attempt))),
+                _ => retry::jitter(policy.backoff(attempt)),
+            };
+            if let Some(deadline) = policy.deadline {
+                if started.elapsed() + delay > deadline {
+                    return Err(error);
+                }
+            }
+            tracing::debug!(
+                method = method_name(&method),
+                path,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                error = %error,
+                "retrying pusher request"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// Signs (with a fresh timestamp) and sends one attempt.
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<bytes::Bytes>,
+        idempotency_key: Option<&str>,
     ) -> Result<(u16, Vec<u8>), Error> {
         let inner = &*self.inner;
         let full_path = format!("{}{}", inner.api_prefix, path);
@@ -577,13 +670,16 @@ impl Pusher {
             .request(method.clone(), url)
             .timeout(inner.timeout)
             .header("X-Pusher-Library", USER_AGENT);
+        if let Some(key) = idempotency_key {
+            request = request.header("X-Idempotency-Key", key);
+        }
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
         let started = Instant::now();
-        let method_str = method_name(&method);
+        let method_str = method_name(method);
         let transport = |e: reqwest::Error, path: &str| {
             let error = transport_error(e, method_str, path, started.elapsed());
             tracing::debug!(
@@ -597,6 +693,12 @@ impl Pusher {
         };
         let mut response = request.send().await.map_err(|e| transport(e, &full_path))?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let mut bytes = Vec::new();
         while let Some(chunk) = response
             .chunk()
@@ -605,11 +707,12 @@ impl Pusher {
         {
             if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 return Err(Error::Transport(TransportError {
-                    kind: TransportKind::Other,
+                    kind: TransportKind::TooLarge,
                     method: method_str,
                     path: full_path,
                     message: format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes"),
                     elapsed: started.elapsed(),
+                    timed_out: false,
                     source: None,
                 }));
             }
@@ -629,6 +732,7 @@ impl Pusher {
                 status,
                 body: String::from_utf8_lossy(&bytes[..end]).into_owned(),
                 path: full_path,
+                retry_after,
             }
             .into());
         }
@@ -652,13 +756,15 @@ fn transport_error(
     path: &str,
     elapsed: Duration,
 ) -> TransportError {
-    let kind = if e.is_timeout() {
-        TransportKind::Timeout
-    } else if e.is_connect() {
+    // A connect timeout is a connect failure: the request never left.
+    let kind = if e.is_connect() {
         TransportKind::Connect
+    } else if e.is_timeout() {
+        TransportKind::Timeout
     } else {
         TransportKind::Other
     };
+    let timed_out = e.is_timeout();
     let e = e.without_url();
     // reqwest's top-level message is generic; the cause chain says what happened.
     let mut message = e.to_string();
@@ -674,6 +780,7 @@ fn transport_error(
         path: path.to_owned(),
         message,
         elapsed,
+        timed_out,
         source: Some(e),
     }
 }
@@ -763,9 +870,19 @@ pub struct Trigger<'a> {
     data: Data,
     socket_id: Option<String>,
     info: Info,
+    idempotency_key: Option<String>,
 }
 
 impl Trigger<'_> {
+    /// Sends this key as `X-Idempotency-Key`, so a server that honours it (sockudo does)
+    /// delivers the event once however often the request is repeated — which also lets the
+    /// client retry it after a timeout or a 5xx (see [`RetryPolicy`]). Use a key unique to this
+    /// event, e.g. your message id.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
     /// Excludes the connection with this socket id (usually the sender's own) from receiving
     /// the event.
     pub fn exclude(mut self, socket_id: impl Into<String>) -> Self {
@@ -797,6 +914,7 @@ impl Trigger<'_> {
                 &data,
                 self.socket_id.as_deref(),
                 self.info,
+                self.idempotency_key.as_deref(),
             )
             .await
     }
@@ -804,6 +922,40 @@ impl Trigger<'_> {
 
 impl<'a> IntoFuture for Trigger<'a> {
     type Output = Result<TriggerResponse, Error>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A batch trigger being prepared; made by [`Pusher::trigger_batch`]. Await it (or call
+/// [`send`](Self::send)) to validate and send it.
+#[must_use = "a batch does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct TriggerBatch<'a> {
+    pusher: &'a Pusher,
+    events: Vec<BatchEvent>,
+    idempotency_key: Option<String>,
+}
+
+impl TriggerBatch<'_> {
+    /// Sends `X-Idempotency-Key` with the batch (see [`Trigger::idempotency_key`]). A batch split
+    /// into several requests sends `{key}-0`, `{key}-1`, … one per request.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Validates and sends the batch.
+    pub async fn send(self) -> Result<BatchResponse, Error> {
+        self.pusher
+            .send_batch(self.events, self.idempotency_key.as_deref())
+            .await
+    }
+}
+
+impl<'a> IntoFuture for TriggerBatch<'a> {
+    type Output = Result<BatchResponse, Error>;
     type IntoFuture = BoxFuture<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::client::{Inner, Pusher};
 use crate::encryption::MasterKey;
 use crate::error::{ConfigError, Error};
+use crate::retry::RetryPolicy;
 use crate::signing::Credentials;
 
 /// Default request timeout (whole request, connect included).
@@ -150,6 +151,7 @@ pub struct PusherBuilder {
     webhook_max_age: Option<Duration>,
     clock: Option<Clock>,
     nonce_source: Option<NonceSource>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for PusherBuilder {
@@ -194,6 +196,7 @@ impl PusherBuilder {
             webhook_max_age: None,
             clock: None,
             nonce_source: None,
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -377,6 +380,14 @@ impl PusherBuilder {
         self
     }
 
+    /// When and how failed requests are retried (default: [`RetryPolicy::default`], safe
+    /// retries only; [`RetryPolicy::none`] turns them off). See [`RetryPolicy`] for exactly
+    /// what is retried.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// The limits checked before sending (default: Pusher's multi-tenant limits).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -539,6 +550,7 @@ impl PusherBuilder {
                 webhook_max_age: self.webhook_max_age,
                 clock,
                 nonce_source: self.nonce_source,
+                retry: self.retry,
             }),
         })
     }

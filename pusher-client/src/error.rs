@@ -75,7 +75,7 @@ impl Error {
     /// `true` if the request timed out (connecting or waiting for the answer).
     pub fn is_timeout(&self) -> bool {
         match self {
-            Error::Transport(e) => e.kind == TransportKind::Timeout,
+            Error::Transport(e) => e.timed_out,
             Error::PartialBatch { source, .. } => source.is_timeout(),
             _ => false,
         }
@@ -86,6 +86,21 @@ impl Error {
         match self {
             Error::Transport(e) => e.kind == TransportKind::Connect,
             Error::PartialBatch { source, .. } => source.is_connect(),
+            _ => false,
+        }
+    }
+
+    /// `true` if the failure is transient, so the same request may succeed later: no
+    /// connection, a timeout, a connection lost mid-answer, 429 or a 5xx. Validation errors,
+    /// other 4xx and malformed answers are not.
+    ///
+    /// The client already retries what is safe to retry (see [`RetryPolicy`](crate::RetryPolicy));
+    /// this tells what remains worth retrying later, e.g. from a job queue.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.kind != TransportKind::TooLarge,
+            Error::Api(e) => matches!(e.status, 429 | 500..=599),
+            Error::PartialBatch { source, .. } => source.is_retryable(),
             _ => false,
         }
     }
@@ -343,11 +358,14 @@ pub enum ValidationError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
-    /// No connection could be made (refused, DNS, TLS handshake).
+    /// No connection could be made (refused, DNS, TLS handshake, connect timeout): the request
+    /// certainly never reached the server.
     Connect,
-    /// The connect or request timeout elapsed.
+    /// The request timeout elapsed after the request was sent.
     Timeout,
-    /// Anything else (connection reset, protocol error, body read error, too large answer).
+    /// The answer was larger than the client reads.
+    TooLarge,
+    /// Anything else (connection reset, protocol error, body read error).
     Other,
 }
 
@@ -360,6 +378,7 @@ pub struct TransportError {
     pub(crate) path: String,
     pub(crate) message: String,
     pub(crate) elapsed: Duration,
+    pub(crate) timed_out: bool,
     #[source]
     pub(crate) source: Option<reqwest::Error>,
 }
@@ -368,7 +387,7 @@ fn kind_text(kind: TransportKind) -> &'static str {
     match kind {
         TransportKind::Connect => "connecting for",
         TransportKind::Timeout => "timeout:",
-        TransportKind::Other => "request",
+        TransportKind::TooLarge | TransportKind::Other => "request",
     }
 }
 
@@ -395,6 +414,7 @@ pub struct ApiError {
     pub(crate) status: u16,
     pub(crate) body: String,
     pub(crate) path: String,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl ApiError {
@@ -411,6 +431,11 @@ impl ApiError {
     /// The request path (without the signed query).
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The server's `Retry-After` (in seconds), when it sent one (usually with 429 or 503).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 }
 

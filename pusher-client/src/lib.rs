@@ -199,6 +199,7 @@ mod encryption;
 mod error;
 mod event;
 mod response;
+mod retry;
 mod signing;
 mod webhook;
 
@@ -209,7 +210,7 @@ pub use auth_endpoint::{
     AuthReply, ChannelAuthBody, ChannelGrant, MAX_BATCH_AUTH_CHANNELS, UserGrant,
 };
 pub use channel::{ChannelKind, ChannelName, IntoChannels, MAX_USER_ID_LEN, SocketId, UserId};
-pub use client::{ChannelQuery, ChannelsQuery, Pusher, Trigger};
+pub use client::{ChannelQuery, ChannelsQuery, Pusher, Trigger, TriggerBatch};
 pub use config::{
     DEFAULT_CLUSTER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Limits, PusherBuilder,
 };
@@ -222,6 +223,7 @@ pub use response::{
     BatchResponse, ChannelCounts, ChannelInfo, ChannelList, ChannelSummary, PresenceUser,
     PresenceUsers, TriggerResponse,
 };
+pub use retry::RetryPolicy;
 pub use webhook::{
     WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError, WebhookEvent,
     WebhookSignature, sign_webhook,

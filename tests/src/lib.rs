@@ -29,6 +29,7 @@
 
 pub mod adapter_cases;
 mod config;
+pub mod faults;
 mod handler;
 mod raw;
 mod record;

@@ -50,8 +50,11 @@ async fn each_request_is_logged_without_secrets() {
         .trigger("orders", "created", "{}")
         .await
         .expect("trigger");
+    // A 503 on a query is retried: the log shows the failed attempt, the retry, the success.
     server.reply_next(Reply::Status(503, "down".into()));
-    let error = pusher.channels().await.expect_err("503");
+    pusher.channels().await.expect("retried after the 503");
+    server.reply_next(Reply::Status(400, "bad".into()));
+    let error = pusher.channels().await.expect_err("400");
     assert!(matches!(error, Error::Api(_)));
 
     let text = logs.text();
@@ -59,7 +62,16 @@ async fn each_request_is_logged_without_secrets() {
         .lines()
         .filter(|l| l.contains("pusher request"))
         .collect();
-    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[2].contains("retrying pusher request"), "{}", lines[2]);
+    assert!(lines[2].contains("attempt=1"), "{}", lines[2]);
+    assert!(lines[2].contains("delay_ms="), "{}", lines[2]);
+    assert!(
+        lines[3].contains("/apps/4242/channels") && lines[3].contains("status=200"),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[4].contains("status=400"), "{}", lines[4]);
     assert!(
         lines[0].contains("method=\"POST\"") || lines[0].contains("method=POST"),
         "{}",

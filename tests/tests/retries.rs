@@ -1,0 +1,321 @@
+//! What is retried, how often and how long the client waits in between, against servers that
+//! misbehave on purpose. Delays are checked against their lower bounds (jitter waits between
+//! half and all of the backoff) and a generous upper bound only: machines here are noisy.
+
+use std::time::{Duration, Instant};
+
+use pusher_client::{BatchEvent, Error, Pusher, RetryPolicy, TransportKind};
+use pusher_tests::faults::{Fault, FaultServer};
+use pusher_tests::{FakePusher, Reply};
+
+const BASE: Duration = Duration::from_millis(100);
+
+fn policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(3)
+        .base_delay(BASE)
+        .max_delay(Duration::from_secs(1))
+}
+
+fn faulty_client(server: &FaultServer, policy: RetryPolicy) -> Pusher {
+    Pusher::builder("1", "key", "secret")
+        .host("127.0.0.1")
+        .port(server.port())
+        .tls(false)
+        .timeout(Duration::from_millis(500))
+        .retry(policy)
+        .build()
+        .expect("client")
+}
+
+/// A GET that meets 503 twice is retried, each attempt signed afresh, and succeeds on the third.
+#[tokio::test]
+async fn queries_are_retried_on_5xx_and_every_attempt_is_signed() {
+    let server = FakePusher::start().await;
+    let pusher = server
+        .client_builder()
+        .retry(policy())
+        .build()
+        .expect("client");
+    server.reply_next_n(2, Reply::status(503, "unavailable"));
+    pusher.channels().await.expect("third attempt succeeds");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    assert!(requests.iter().all(|r| r.authenticated()), "{requests:#?}");
+    assert_eq!(
+        requests.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [Some(503), Some(503), Some(200)]
+    );
+}
+
+#[tokio::test]
+async fn backoff_doubles_between_attempts() {
+    let server = FaultServer::start([
+        Fault::status(500, "a"),
+        Fault::status(502, "b"),
+        Fault::status(504, "c"),
+    ])
+    .await;
+    let pusher = faulty_client(&server, policy().max_attempts(4));
+    let value: serde_json::Value = pusher.get("/channels", &[]).await.expect("fourth attempt");
+    assert_eq!(value, serde_json::json!({}));
+    let gaps = server.gaps();
+    assert_eq!(gaps.len(), 3, "{gaps:?}");
+    for (i, gap) in gaps.iter().enumerate() {
+        let backoff = BASE * 2u32.pow(i as u32);
+        assert!(
+            *gap >= backoff / 2,
+            "retry {}: waited {gap:?}, backoff {backoff:?}",
+            i + 1
+        );
+        assert!(
+            *gap < backoff * 10 + Duration::from_secs(1),
+            "retry {}: {gap:?}",
+            i + 1
+        );
+    }
+}
+
+#[tokio::test]
+async fn attempts_are_capped() {
+    let server = FaultServer::start(vec![Fault::status(503, "down"); 10]).await;
+    let pusher = faulty_client(&server, policy().max_attempts(4));
+    let error = pusher.channels().await.expect_err("always 503");
+    assert_eq!(error.status(), Some(503));
+    assert!(error.is_retryable());
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn retries_can_be_turned_off() {
+    let server = FaultServer::start(vec![Fault::status(503, "down"); 3]).await;
+    let pusher = faulty_client(&server, RetryPolicy::none());
+    pusher.channels().await.expect_err("503");
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A trigger that got a 5xx may have been delivered: not retried without a key or opt-in.
+#[tokio::test]
+async fn triggers_are_not_repeated_after_5xx_by_default() {
+    for status in [500u16, 502, 503, 504] {
+        let server = FaultServer::start(vec![Fault::status(status, "x"); 3]).await;
+        let pusher = faulty_client(&server, policy());
+        let error = pusher.trigger("c", "e", "d").await.expect_err("5xx");
+        assert_eq!(error.status(), Some(status));
+        assert!(error.is_retryable(), "{status} is transient");
+        assert_eq!(server.requests().len(), 1, "{status} was retried");
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_makes_triggers_retryable_and_is_sent_on_every_attempt() {
+    let server = FaultServer::start([Fault::status(503, "x"), Fault::status(502, "y")]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher
+        .trigger("c", "e", "d")
+        .idempotency_key("msg-42")
+        .await
+        .expect("third attempt");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert_eq!(request.header("x-idempotency-key"), Some("msg-42"));
+    }
+}
+
+#[tokio::test]
+async fn retry_posts_opts_in_to_repeating_triggers() {
+    let server = FaultServer::start([Fault::status(500, "x")]).await;
+    let pusher = faulty_client(&server, policy().retry_posts(true));
+    pusher.trigger("c", "e", "d").await.expect("second attempt");
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.requests()[0].header("x-idempotency-key"), None);
+}
+
+#[tokio::test]
+async fn a_split_batch_sends_one_key_per_request() {
+    let server = FaultServer::start([]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher
+        .trigger_batch((0..23).map(|i| BatchEvent::new("c", "e", i.to_string())))
+        .idempotency_key("batch-7")
+        .await
+        .expect("batch");
+    let keys: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("x-idempotency-key").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            Some("batch-7-0".into()),
+            Some("batch-7-1".into()),
+            Some("batch-7-2".into())
+        ]
+    );
+}
+
+/// 429 means the server refused the request: safe to repeat even for a trigger, after the
+/// server's Retry-After.
+#[tokio::test]
+async fn rate_limits_wait_for_retry_after() {
+    let server = FaultServer::start([Fault::too_many(1)]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher.trigger("c", "e", "d").await.expect("second attempt");
+    let gaps = server.gaps();
+    assert_eq!(gaps.len(), 1);
+    assert!(
+        gaps[0] >= Duration::from_millis(950),
+        "waited only {:?}",
+        gaps[0]
+    );
+    assert!(gaps[0] < Duration::from_secs(5), "waited {:?}", gaps[0]);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
+    let server = FaultServer::start([Fault::too_many(30)]).await;
+    let pusher = faulty_client(&server, policy().deadline(Some(Duration::from_secs(2))));
+    let started = Instant::now();
+    let error = pusher.trigger("c", "e", "d").await.expect_err("429");
+    match &error {
+        Error::Api(api) => {
+            assert_eq!(api.status(), 429);
+            assert_eq!(api.retry_after(), Some(Duration::from_secs(30)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests().len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn other_4xx_are_never_retried() {
+    for status in [400u16, 401, 403, 404, 413] {
+        let server = FaultServer::start(vec![Fault::status(status, "no"); 3]).await;
+        let pusher = faulty_client(&server, policy().retry_posts(true));
+        let error = pusher.channels().await.expect_err("4xx");
+        assert_eq!(error.status(), Some(status));
+        assert!(!error.is_retryable());
+        assert_eq!(server.requests().len(), 1, "{status} was retried");
+        let error = pusher.trigger("c", "e", "d").await.expect_err("4xx");
+        assert_eq!(error.status(), Some(status));
+        assert_eq!(server.requests().len(), 2, "{status} was retried");
+    }
+}
+
+#[tokio::test]
+async fn a_connection_lost_mid_answer_is_retried_only_where_safe() {
+    let server = FaultServer::start([Fault::ResetMidResponse]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher.channels().await.expect("the query is repeated");
+    assert_eq!(server.requests().len(), 2);
+
+    let server = FaultServer::start([Fault::ResetMidResponse, Fault::ResetMidResponse]).await;
+    let pusher = faulty_client(&server, policy());
+    let error = pusher.trigger("c", "e", "d").await.expect_err("cut short");
+    assert!(
+        matches!(&error, Error::Transport(t) if t.kind() == TransportKind::Other),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a trigger that may have been processed was repeated"
+    );
+}
+
+#[tokio::test]
+async fn a_closed_connection_without_answer_is_a_transport_error() {
+    let server = FaultServer::start(vec![Fault::Close; 3]).await;
+    let pusher = faulty_client(&server, policy());
+    let error = pusher.users("presence-a").await.expect_err("closed");
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn timeouts_after_sending_are_retried_only_where_safe() {
+    let server = FaultServer::start([Fault::Hang]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher.channels().await.expect("the query is repeated");
+    assert_eq!(server.requests().len(), 2);
+
+    let server = FaultServer::start([Fault::Hang]).await;
+    let pusher = faulty_client(&server, policy());
+    let error = pusher.trigger("c", "e", "d").await.expect_err("timeout");
+    assert!(error.is_timeout() && !error.is_connect(), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A refused connection never reached the server: even a trigger is retried.
+#[tokio::test]
+async fn refused_connections_are_retried_even_for_triggers() {
+    let port = FaultServer::refusing_port().await;
+    let pusher = Pusher::builder("1", "key", "secret")
+        .host("127.0.0.1")
+        .port(port)
+        .tls(false)
+        .retry(
+            policy()
+                .max_attempts(8)
+                .base_delay(Duration::from_millis(150)),
+        )
+        .build()
+        .expect("client");
+    let late = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        FaultServer::start_on(port, []).await
+    });
+    pusher
+        .trigger("c", "e", "d")
+        .await
+        .expect("retried until the server listened");
+    let server = late.await.expect("server task");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "only the attempt that connected arrived"
+    );
+}
+
+#[tokio::test]
+async fn refused_connections_fail_as_connect_errors_after_the_last_attempt() {
+    let port = FaultServer::refusing_port().await;
+    let pusher = Pusher::builder("1", "key", "secret")
+        .host("127.0.0.1")
+        .port(port)
+        .tls(false)
+        .retry(policy())
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let error = pusher.trigger("c", "e", "d").await.expect_err("refused");
+    assert!(error.is_connect(), "{error:?}");
+    assert!(error.is_retryable());
+    // Two waits happened: at least half of 100 ms, then half of 200 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn non_json_answers_are_malformed_and_not_retried() {
+    let server = FaultServer::start([Fault::status(200, "<html>proxy</html>")]).await;
+    let pusher = faulty_client(&server, policy());
+    let error = pusher.channels().await.expect_err("not JSON");
+    assert!(
+        matches!(error, Error::MalformedResponse { status: 200, .. }),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a malformed answer is not retried"
+    );
+}
