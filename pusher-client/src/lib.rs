@@ -178,6 +178,23 @@
 //! failed part-way. Webhook verification has its own [`WebhookError`], whose
 //! [`status`](WebhookError::status) is the HTTP status to answer with.
 //!
+//! ## Retries
+//!
+//! Failed requests are retried when that is safe: queries on any transient failure, any request
+//! that never reached the server, and 429s after their `Retry-After`. A trigger that may have been
+//! processed (a timeout after sending, a 5xx) is retried only with an
+//! [`idempotency_key`](Trigger::idempotency_key) or [`RetryPolicy::retry_posts`], so an event is
+//! not delivered twice behind your back. See [`RetryPolicy`].
+//!
+//! ```
+//! # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
+//! pusher
+//!     .trigger("orders", "created", r#"{"id":7}"#)
+//!     .idempotency_key("order-7-created") // safe to repeat: the server drops duplicates
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
 //! ## Logging
 //!
 //! Each request emits a `tracing` event at `debug` level with method, path, status and elapsed
