@@ -1,5 +1,5 @@
-//! An axum app with Pusher Channels: pusher-js authorization routes, verified webhooks, and a
-//! handler that triggers events through the shared client in the app state.
+//! An axum app with Pusher Channels: pusher-js authorization routes, verified webhooks, and
+//! handlers that use the shared client in the app state (triggers, batches, users, queries).
 //!
 //! ```text
 //! PUSHER_URL=https://key:secret@api-eu.pusher.com/apps/123 \
@@ -7,25 +7,42 @@
 //! cargo run -p pusher-examples --bin axum_app
 //! ```
 //!
-//! (or `PUSHER_APP_ID`, `PUSHER_KEY`, `PUSHER_SECRET`, `PUSHER_CLUSTER`; `PORT` defaults to
-//! 3000, bound on 127.0.0.1). Then:
+//! (or `PUSHER_APP_ID`, `PUSHER_KEY`, `PUSHER_SECRET`, `PUSHER_CLUSTER`, `PUSHER_HOST`,
+//! `PUSHER_PORT`, `PUSHER_USE_TLS`; `PUSHER_ENCRYPTION_MASTER_KEY_BASE64` for
+//! `private-encrypted-` channels; `PORT` defaults to 3000, bound on 127.0.0.1). The actix app
+//! (`actix_app`) answers exactly the same routes:
 //!
 //! - `POST /pusher/auth` and `POST /pusher/user-auth`: point pusher-js's
 //!   `channelAuthorization` / `userAuthentication` endpoints here. The user is the `x-user-id`
-//!   header or the `user` cookie; without one every request is denied (403).
-//! - `POST /webhooks`: set this URL as the app's webhook URL; events are logged.
-//! - `POST /messages` with `{"channel":"chat","event":"message","data":{..}}`: triggers it.
+//!   header or the `user` cookie; without one every request is denied (403), and
+//!   `private-admin-` channels are for the user `admin` only.
+//! - `POST /webhooks`: set this URL as the app's webhook URL; verified events are logged and
+//!   kept, `GET /webhooks/received` lists them.
+//! - `POST /messages` with `{"channels":["chat"],"event":"message","data":..}` (optional
+//!   `socket_id` to exclude, `info` such as `"subscription_count"`): triggers it. A JSON string
+//!   as `data` is sent exactly as given, anything else as JSON.
+//! - `POST /batch` with `{"events":[{"channel":..,"event":..,"data":..},..]}`: a batch of any
+//!   length.
+//! - `POST /users/{id}/events` with `{"event":..,"data":..}`; `POST /users/{id}/terminate`.
+//! - `GET /channels?prefix=presence-&info=user_count`, `GET /channels/{name}?info=..`,
+//!   `GET /channels/{name}/users`.
+//!
+//! Input the client refuses (an event over 10 KB, over 100 channels, a bad name…) is answered
+//! 422 with the client's message, and nothing is sent to Pusher; a failure of Pusher itself 502.
 
-use axum::extract::{DefaultBodyLimit, FromRef, State};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{DefaultBodyLimit, FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
-use pusher_axum::pusher_client::Error as PusherError;
+use pusher_axum::pusher_client::{BatchEvent, ChannelCounts, Data, Error as PusherError, Info};
 use pusher_axum::{
     ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, PusherAuth, UserAuthRequest,
     UserData, UserGrant, VerifiedWebhook, WebhookEvent,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The app's state: the shared client, and whatever else the app needs (a database pool, …).
@@ -33,10 +50,18 @@ use serde_json::{Value, json};
 #[derive(Clone, FromRef)]
 struct AppState {
     pusher: Pusher,
+    webhooks: Received,
 }
+
+/// The webhook events received, newest last (a real app would act on them instead).
+#[derive(Clone, Default)]
+struct Received(Arc<Mutex<Vec<Value>>>);
 
 /// An error answered as a status and a short text.
 type Failure = (StatusCode, &'static str);
+
+/// An answer: a status and a JSON body.
+type Reply = (StatusCode, Json<Value>);
 
 /// The signed-in user: the `x-user-id` header, else the `user` cookie. A real app would read
 /// its session or identity here.
@@ -50,7 +75,8 @@ fn current_user(headers: &HeaderMap, jar: &CookieJar) -> Option<String> {
         .filter(|id| !id.is_empty())
 }
 
-/// May this user join this channel? Everyone signed in may; presence members show their name.
+/// May this user join this channel? Everyone signed in may, but `private-admin-` channels are
+/// for `admin` only; presence members show their name.
 async fn authorize(
     (headers, jar): (HeaderMap, CookieJar),
     auth: ChannelAuthRequest,
@@ -58,6 +84,9 @@ async fn authorize(
     let Some(user) = current_user(&headers, &jar) else {
         return Ok(ChannelGrant::Deny);
     };
+    if auth.channel_name.starts_with("private-admin-") && user != "admin" {
+        return Ok(ChannelGrant::Deny);
+    }
     if auth.channel_name.starts_with("presence-") {
         let member = PresenceMember::new(user.as_str())
             .user_info(json!({ "name": user }))
@@ -82,75 +111,231 @@ async fn authenticate(
     Ok(UserGrant::Allow(data))
 }
 
-/// Webhooks, verified before this runs.
-async fn webhooks(VerifiedWebhook(webhook): VerifiedWebhook) -> StatusCode {
+/// Webhooks, verified before this runs (bad signatures and unknown keys are answered 401).
+async fn webhooks(
+    State(received): State<Received>,
+    VerifiedWebhook(webhook): VerifiedWebhook,
+) -> StatusCode {
+    let mut kept = received.0.lock().unwrap_or_else(|e| e.into_inner());
     for event in &webhook.events {
-        match event {
-            WebhookEvent::MemberAdded { channel, user_id } => {
-                tracing::info!(%channel, %user_id, "member added");
-            }
-            WebhookEvent::MemberRemoved { channel, user_id } => {
-                tracing::info!(%channel, %user_id, "member removed");
-            }
-            other => {
-                tracing::info!(
-                    name = other.name(),
-                    channel = other.channel().unwrap_or("-"),
-                    time_ms = webhook.time_ms,
-                    "webhook event"
-                );
-            }
-        }
+        let user_id = match event {
+            WebhookEvent::MemberAdded { user_id, .. }
+            | WebhookEvent::MemberRemoved { user_id, .. } => Some(user_id.as_str()),
+            _ => None,
+        };
+        let channel = event.channel().unwrap_or("-");
+        tracing::info!(name = event.name(), channel, user_id, "webhook event");
+        kept.push(json!({ "name": event.name(), "channel": channel, "user_id": user_id }));
     }
+    let excess = kept.len().saturating_sub(1000);
+    kept.drain(..excess);
     StatusCode::OK
 }
 
+/// `GET /webhooks/received`: the events kept so far.
+async fn received_webhooks(State(received): State<Received>) -> Json<Value> {
+    let kept = received.0.lock().unwrap_or_else(|e| e.into_inner());
+    Json(json!({ "events": *kept }))
+}
+
 /// What `POST /messages` accepts.
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct Message {
-    #[serde(default = "default_channel")]
-    channel: String,
-    #[serde(default = "default_event")]
+    channels: Vec<String>,
     event: String,
     #[serde(default)]
     data: Value,
     /// The sender's socket id, to leave it out of the broadcast.
     socket_id: Option<String>,
+    /// Channel attributes to ask for: `subscription_count`, `user_count`, or both.
+    info: Option<String>,
 }
 
-fn default_channel() -> String {
-    "chat".to_owned()
+/// One event of `POST /batch`.
+#[derive(Deserialize)]
+struct BatchItem {
+    channel: String,
+    event: String,
+    #[serde(default)]
+    data: Value,
+    socket_id: Option<String>,
+    info: Option<String>,
 }
 
-fn default_event() -> String {
-    "message".to_owned()
+/// What `POST /batch` accepts.
+#[derive(Deserialize)]
+struct Batch {
+    events: Vec<BatchItem>,
 }
 
-/// Triggers an event through the shared client.
-async fn send_message(
-    State(pusher): State<Pusher>,
-    Json(message): Json<Message>,
-) -> Result<(StatusCode, Json<Value>), (StatusCode, String)> {
-    let Message {
-        channel,
-        event,
-        data,
-        socket_id,
-    } = message;
-    let mut trigger = pusher.trigger(channel.as_str(), event.as_str(), data);
-    if let Some(socket_id) = socket_id {
+/// What `POST /users/{id}/events` accepts.
+#[derive(Deserialize)]
+struct UserMessage {
+    event: String,
+    #[serde(default)]
+    data: Value,
+}
+
+/// The `info` query parameter of `GET /channels` and `GET /channels/{name}`.
+#[derive(Deserialize)]
+struct Attributes {
+    prefix: Option<String>,
+    info: Option<String>,
+}
+
+/// A JSON string is sent exactly as given (plain text or JSON the caller already
+/// serialised); any other value as its JSON.
+fn data(value: Value) -> Data {
+    match value {
+        Value::String(text) => Data::text(text),
+        other => Data::from(other),
+    }
+}
+
+/// `subscription_count,user_count` → [`Info`]; other names are ignored.
+fn info(names: Option<&str>) -> Info {
+    names
+        .unwrap_or("")
+        .split(',')
+        .fold(Info::NONE, |info, name| match name.trim() {
+            "subscription_count" => info | Info::SUBSCRIPTION_COUNT,
+            "user_count" => info | Info::USER_COUNT,
+            _ => info,
+        })
+}
+
+fn counts(counts: &ChannelCounts) -> Value {
+    json!({
+        "subscription_count": counts.subscription_count,
+        "user_count": counts.user_count,
+    })
+}
+
+/// The client's errors as answers: refused input 422 (nothing was sent), the rest 502.
+fn failure(error: PusherError) -> Reply {
+    let status = match error {
+        PusherError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => {
+            tracing::warn!(%error, "Pusher request failed");
+            StatusCode::BAD_GATEWAY
+        }
+    };
+    (status, Json(json!({ "error": error.to_string() })))
+}
+
+/// `POST /messages`: triggers an event through the shared client.
+async fn send_message(State(pusher): State<Pusher>, Json(message): Json<Message>) -> Reply {
+    let mut trigger = pusher
+        .trigger(message.channels, message.event, data(message.data))
+        .info(info(message.info.as_deref()));
+    if let Some(socket_id) = message.socket_id {
         trigger = trigger.exclude(socket_id);
     }
     match trigger.await {
-        Ok(_) => Ok((StatusCode::ACCEPTED, Json(json!({ "sent": true })))),
-        Err(PusherError::Validation(e)) => Err((StatusCode::BAD_REQUEST, e.to_string())),
-        Err(e) => {
-            tracing::warn!(error = %e, "trigger failed");
-            Err((
-                StatusCode::BAD_GATEWAY,
-                "the event could not be sent".to_owned(),
-            ))
+        Ok(answer) => {
+            let channels: serde_json::Map<String, Value> = answer
+                .channels
+                .iter()
+                .map(|(name, c)| (name.clone(), counts(c)))
+                .collect();
+            (StatusCode::ACCEPTED, Json(json!({ "channels": channels })))
         }
+        Err(e) => failure(e),
+    }
+}
+
+/// `POST /batch`: any number of events, split into requests of 10 by the client.
+async fn send_batch(State(pusher): State<Pusher>, Json(batch): Json<Batch>) -> Reply {
+    let events = batch.events.into_iter().map(|item| {
+        let mut event = BatchEvent::new(item.channel, item.event, data(item.data))
+            .info(info(item.info.as_deref()));
+        if let Some(socket_id) = item.socket_id {
+            event = event.exclude(socket_id);
+        }
+        event
+    });
+    match pusher.trigger_batch(events).await {
+        Ok(answer) => {
+            let batch: Vec<Value> = answer.batch.iter().map(counts).collect();
+            (StatusCode::ACCEPTED, Json(json!({ "batch": batch })))
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// `POST /users/{id}/events`: to every connection the user signed in on.
+async fn send_to_user(
+    State(pusher): State<Pusher>,
+    Path(user): Path<String>,
+    Json(message): Json<UserMessage>,
+) -> Reply {
+    match pusher
+        .send_to_user(&user, message.event, data(message.data))
+        .await
+    {
+        Ok(_) => (StatusCode::ACCEPTED, Json(json!({}))),
+        Err(e) => failure(e),
+    }
+}
+
+/// `POST /users/{id}/terminate`: disconnects the user everywhere.
+async fn terminate_user(State(pusher): State<Pusher>, Path(user): Path<String>) -> Reply {
+    match pusher.terminate_user_connections(&user).await {
+        Ok(()) => (StatusCode::ACCEPTED, Json(json!({}))),
+        Err(e) => failure(e),
+    }
+}
+
+/// `GET /channels`: the occupied channels.
+async fn list_channels(State(pusher): State<Pusher>, Query(query): Query<Attributes>) -> Reply {
+    let mut request = pusher.channels().info(info(query.info.as_deref()));
+    if let Some(prefix) = query.prefix {
+        request = request.prefix(prefix);
+    }
+    match request.await {
+        Ok(list) => {
+            let channels: serde_json::Map<String, Value> = list
+                .channels
+                .iter()
+                .map(|(name, c)| (name.clone(), json!({ "user_count": c.user_count })))
+                .collect();
+            (StatusCode::OK, Json(json!({ "channels": channels })))
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// `GET /channels/{name}`: one channel's state.
+async fn show_channel(
+    State(pusher): State<Pusher>,
+    Path(name): Path<String>,
+    Query(query): Query<Attributes>,
+) -> Reply {
+    match pusher.channel(name).info(info(query.info.as_deref())).await {
+        Ok(channel) => (
+            StatusCode::OK,
+            Json(json!({
+                "occupied": channel.occupied,
+                "subscription_count": channel.subscription_count,
+                "user_count": channel.user_count,
+            })),
+        ),
+        Err(e) => failure(e),
+    }
+}
+
+/// `GET /channels/{name}/users`: who is on a presence channel.
+async fn channel_users(State(pusher): State<Pusher>, Path(name): Path<String>) -> Reply {
+    match pusher.users(name).await {
+        Ok(members) => {
+            let users: Vec<Value> = members
+                .users
+                .iter()
+                .map(|u| json!({ "id": u.id }))
+                .collect();
+            (StatusCode::OK, Json(json!({ "users": users })))
+        }
+        Err(e) => failure(e),
     }
 }
 
@@ -159,9 +344,16 @@ fn app(state: AppState) -> Router {
         // POST /pusher/auth and POST /pusher/user-auth.
         .merge(PusherAuth::new().channel(authorize).user(authenticate))
         .route("/webhooks", post(webhooks))
+        .route("/webhooks/received", get(received_webhooks))
         .route("/messages", post(send_message))
-        // Webhook and message bodies are small.
-        .layer(DefaultBodyLimit::max(64 * 1024))
+        .route("/batch", post(send_batch))
+        .route("/users/{id}/events", post(send_to_user))
+        .route("/users/{id}/terminate", post(terminate_user))
+        .route("/channels", get(list_channels))
+        .route("/channels/{name}", get(show_channel))
+        .route("/channels/{name}/users", get(channel_users))
+        // Room for a batch of events near the size limit; webhooks are small.
+        .layer(DefaultBodyLimit::max(1024 * 1024))
         .with_state(state)
 }
 
@@ -187,6 +379,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!(app = pusher.app_id(), port, "listening on 127.0.0.1");
-    axum::serve(listener, app(AppState { pusher })).await?;
+    let state = AppState {
+        pusher,
+        webhooks: Received::default(),
+    };
+    axum::serve(listener, app(state)).await?;
     Ok(())
 }
