@@ -9,9 +9,7 @@ use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use pusher_client::{
-    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, UserAuthRequest, UserGrant,
-};
+use pusher_client::{AuthReply, ChannelAuthRequest, ChannelGrant, UserAuthRequest, UserGrant};
 
 use crate::state::find_pusher;
 
@@ -351,7 +349,10 @@ impl HttpServiceFactory for PusherAuth {
     }
 }
 
-/// `POST /pusher/auth`.
+/// `POST /pusher/auth`: the core's [`channel_auth_endpoint`], deciding with your closure (its
+/// extractor is extracted afresh for each channel it decides).
+///
+/// [`channel_auth_endpoint`]: pusher_client::Pusher::channel_auth_endpoint
 async fn channel_endpoint(
     decide: ChannelDecider,
     req: HttpRequest,
@@ -360,32 +361,17 @@ async fn channel_endpoint(
     let Some(pusher) = find_pusher(&req) else {
         return Ok(respond(missing_client()));
     };
-    let parsed = match ChannelAuthBody::parse(content_type(&req).as_deref(), &body) {
-        Ok(parsed) => parsed,
-        Err(refused) => return Ok(respond(refused)),
-    };
-    let mut decisions = Vec::with_capacity(parsed.channel_names.len());
-    for request in parsed.requests() {
-        let grant = if pusher.check_channel_auth(&request).is_ok() {
-            decide(req.clone(), request.clone()).await?
-        } else {
-            // Malformed: the core answers 400 whatever the grant; your code never sees it.
-            ChannelGrant::Deny
-        };
-        decisions.push((request, grant));
-    }
-    let reply = if parsed.batch {
-        pusher.batch_auth_reply(decisions)
-    } else {
-        match decisions.into_iter().next() {
-            Some((request, grant)) => pusher.channel_auth_reply(&request, grant),
-            None => AuthReply::error(400, "the body has no channel_name"),
-        }
-    };
+    let reply = pusher
+        .channel_auth_endpoint(content_type(&req).as_deref(), &body, |request| {
+            decide(req.clone(), request)
+        })
+        .await?;
     Ok(respond(reply))
 }
 
-/// `POST /pusher/user-auth`.
+/// `POST /pusher/user-auth`: the core's [`user_auth_endpoint`], deciding with your closure.
+///
+/// [`user_auth_endpoint`]: pusher_client::Pusher::user_auth_endpoint
 async fn user_endpoint(
     decide: UserDecider,
     req: HttpRequest,
@@ -394,17 +380,12 @@ async fn user_endpoint(
     let Some(pusher) = find_pusher(&req) else {
         return Ok(respond(missing_client()));
     };
-    let request = match UserAuthRequest::parse(content_type(&req).as_deref(), &body) {
-        Ok(request) => request,
-        Err(refused) => return Ok(respond(refused)),
-    };
-    let grant = if pusher.check_user_auth(&request).is_ok() {
-        decide(req, request.clone()).await?
-    } else {
-        // Malformed: the core answers 400 whatever the grant; your code never sees it.
-        UserGrant::Deny
-    };
-    Ok(respond(pusher.user_auth_reply(&request, grant)))
+    let reply = pusher
+        .user_auth_endpoint(content_type(&req).as_deref(), &body, |request| {
+            decide(req, request)
+        })
+        .await?;
+    Ok(respond(reply))
 }
 
 /// The `Content-Type` header as text; a value that is not visible ASCII is passed on as it is

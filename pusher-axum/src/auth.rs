@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,8 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use pusher_client::{
-    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Pusher, UserAuthRequest,
-    UserGrant,
+    AuthReply, ChannelAuthRequest, ChannelGrant, Pusher, UserAuthRequest, UserGrant,
 };
 
 /// Where [`PusherAuth`] mounts channel authorization unless told otherwise: pusher-js's default
@@ -27,16 +26,18 @@ pub const DEFAULT_USER_AUTH_PATH: &str = "/pusher/user-auth";
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// The app's channel closure, with its extractor type erased: given the request's parts, the
-/// state and the (already checked) requests, one grant per request, or the response to send
-/// instead (an extractor rejection or the closure's own error).
-type ChannelResolver<S> = Arc<
-    dyn Fn(Parts, S, Vec<ChannelAuthRequest>) -> BoxFuture<Result<Vec<ChannelGrant>, Response>>
-        + Send
-        + Sync,
->;
+/// One HTTP request's `decide` for [`Pusher::channel_auth_endpoint`]: a grant per (already
+/// checked) request, or the response to send instead (an extractor rejection or the closure's
+/// own error).
+type ChannelDecide =
+    Box<dyn FnMut(ChannelAuthRequest) -> BoxFuture<Result<ChannelGrant, Response>> + Send>;
 
-/// The app's user closure, with its extractor type erased.
+/// The app's channel closure, with its extractor type erased: given the request's parts and the
+/// state, the `decide` for that HTTP request.
+type ChannelResolver<S> = Arc<dyn Fn(Parts, S) -> ChannelDecide + Send + Sync>;
+
+/// The app's user closure, with its extractor type erased: the `decide` for
+/// [`Pusher::user_auth_endpoint`], given the request's parts and the state.
 type UserResolver<S> =
     Arc<dyn Fn(Parts, S, UserAuthRequest) -> BoxFuture<Result<UserGrant, Response>> + Send + Sync>;
 
@@ -65,7 +66,8 @@ type UserResolver<S> =
 /// - `E` is any extractor that works on request parts — `State<Db>`, `HeaderMap`,
 ///   `axum_extra::extract::CookieJar`, a session, your own `CurrentUser` — or a tuple of them.
 ///   If extracting it fails, its rejection is the response. It must be `Clone`: it is extracted
-///   once per HTTP request and cloned for each channel of a batch;
+///   once per HTTP request and cloned for each channel of a batch (and not extracted at all when
+///   no channel is well-formed);
 /// - `R` is the closure's own error type, which becomes the response as it is
 ///   ([`IntoResponse`]); use [`Infallible`](std::convert::Infallible) if there is none.
 ///
@@ -246,24 +248,24 @@ where
         R: IntoResponse + 'static,
     {
         let resolve = Arc::new(resolve);
-        let erased: ChannelResolver<S> = Arc::new(
-            move |mut parts: Parts, state: S, requests: Vec<ChannelAuthRequest>| {
+        let erased: ChannelResolver<S> = Arc::new(move |parts: Parts, state: S| {
+            let resolve = Arc::clone(&resolve);
+            let extractor = Arc::new(LazyExtractor::<S, E> {
+                parts,
+                state,
+                extracted: Mutex::new(None),
+            });
+            Box::new(move |request: ChannelAuthRequest| {
                 let resolve = Arc::clone(&resolve);
+                let extractor = Arc::clone(&extractor);
                 Box::pin(async move {
-                    let extracted = E::from_request_parts(&mut parts, &state)
+                    let extracted = extractor.get().await?;
+                    resolve(extracted, request)
                         .await
-                        .map_err(IntoResponse::into_response)?;
-                    let mut grants = Vec::with_capacity(requests.len());
-                    for request in requests {
-                        let grant = resolve(extracted.clone(), request)
-                            .await
-                            .map_err(IntoResponse::into_response)?;
-                        grants.push(grant);
-                    }
-                    Ok(grants)
+                        .map_err(IntoResponse::into_response)
                 }) as BoxFuture<_>
-            },
-        );
+            }) as ChannelDecide
+        });
         self.channel = Some(erased);
         self
     }
@@ -432,57 +434,15 @@ where
     Pusher: FromRef<S>,
 {
     let pusher = Pusher::from_ref(&state);
-    let (parts, body) = match read_body(request, &state).await {
+    let (parts, content_type, body) = match read_body(request, &state).await {
         Ok(read) => read,
         Err(reply) => return answer("channel", reply),
     };
-    let parsed = match content_type(&parts.headers)
-        .and_then(|content_type| ChannelAuthBody::parse(content_type, &body))
-    {
-        Ok(parsed) => parsed,
-        Err(reply) => return answer("channel", reply),
-    };
-    let requests = parsed.requests();
-    // The closure only sees requests the core accepts.
-    let checks: Vec<_> = requests
-        .iter()
-        .map(|request| pusher.check_channel_auth(request))
-        .collect();
-    if !parsed.batch {
-        if let Some(Err(error)) = checks.first() {
-            return answer("channel", AuthReply::invalid(error));
-        }
-    }
-    // In a batch the refused ones are answered `{"status":400}` by the core, which checks a
-    // request before it looks at the grant (so their `Deny` below is never used).
-    let well_formed: Vec<bool> = checks.iter().map(Result::is_ok).collect();
-    let to_resolve: Vec<ChannelAuthRequest> = requests
-        .iter()
-        .zip(&well_formed)
-        .filter(|(_, ok)| **ok)
-        .map(|(request, _)| request.clone())
-        .collect();
-    let mut grants = if to_resolve.is_empty() {
-        Vec::new().into_iter()
-    } else {
-        match resolve(parts, state, to_resolve).await {
-            Ok(grants) => grants.into_iter(),
-            Err(response) => return own_response("channel", response),
-        }
-    };
-    let mut decisions = requests.into_iter().zip(well_formed).map(|(request, ok)| {
-        let grant = if ok { grants.next() } else { None };
-        (request, grant.unwrap_or(ChannelGrant::Deny))
-    });
-    let reply = if parsed.batch {
-        pusher.batch_auth_reply(decisions)
-    } else {
-        match decisions.next() {
-            Some((request, grant)) => pusher.channel_auth_reply(&request, grant),
-            None => AuthReply::error(400, "the body has no channel_name"),
-        }
-    };
-    answer("channel", reply)
+    let decide = resolve(parts, state);
+    let reply = pusher
+        .channel_auth_endpoint(content_type.as_deref(), &body, decide)
+        .await;
+    respond("channel", reply)
 }
 
 async fn user_auth<S>(resolve: UserResolver<S>, state: S, request: Request) -> Response
@@ -491,40 +451,75 @@ where
     Pusher: FromRef<S>,
 {
     let pusher = Pusher::from_ref(&state);
-    let (parts, body) = match read_body(request, &state).await {
+    let (parts, content_type, body) = match read_body(request, &state).await {
         Ok(read) => read,
         Err(reply) => return answer("user", reply),
     };
-    let request = match content_type(&parts.headers)
-        .and_then(|content_type| UserAuthRequest::parse(content_type, &body))
-    {
-        Ok(request) => request,
-        Err(reply) => return answer("user", reply),
-    };
-    if let Err(error) = pusher.check_user_auth(&request) {
-        return answer("user", AuthReply::invalid(&error));
+    let reply = pusher
+        .user_auth_endpoint(content_type.as_deref(), &body, |request| {
+            resolve(parts, state, request)
+        })
+        .await;
+    respond("user", reply)
+}
+
+/// The app's extractor `E` for one HTTP request: extracted when the first well-formed channel
+/// is decided (so not at all when there is none), then cloned for each further one.
+struct LazyExtractor<S, E> {
+    parts: Parts,
+    state: S,
+    extracted: Mutex<Option<E>>,
+}
+
+impl<S, E> LazyExtractor<S, E>
+where
+    S: Send + Sync,
+    E: FromRequestParts<S> + Clone,
+{
+    /// `E`, or its rejection as the response. The core decides one channel after the other
+    /// and stops at the first error, so this never runs twice at once nor after a rejection.
+    async fn get(&self) -> Result<E, Response> {
+        if let Some(extracted) = self.slot().as_ref() {
+            return Ok(extracted.clone());
+        }
+        let mut parts = self.parts.clone();
+        let extracted = E::from_request_parts(&mut parts, &self.state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        *self.slot() = Some(extracted.clone());
+        Ok(extracted)
     }
-    match resolve(parts, state, request.clone()).await {
-        Ok(grant) => answer("user", pusher.user_auth_reply(&request, grant)),
-        Err(response) => own_response("user", response),
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<E>> {
+        self.extracted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// Reads the body with axum's `Bytes` extractor, under the app's `DefaultBodyLimit` (which it
-/// finds in the request's extensions: it gets a copy of the parts, which the closure's extractor
-/// needs afterwards).
-async fn read_body<S>(request: Request, state: &S) -> Result<(Parts, Bytes), AuthReply>
+/// Reads the `Content-Type` and the body, with axum's `Bytes` extractor under the app's
+/// `DefaultBodyLimit` (which it finds in the request's extensions: it gets a copy of the parts,
+/// which the closure's extractor needs afterwards).
+async fn read_body<S>(
+    request: Request,
+    state: &S,
+) -> Result<(Parts, Option<String>, Bytes), AuthReply>
 where
     S: Send + Sync,
 {
     let (parts, body) = request.into_parts();
-    match Bytes::from_request(Request::from_parts(parts.clone(), body), state).await {
-        Ok(bytes) => Ok((parts, bytes)),
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
-            AuthReply::error(413, "the request body is larger than this server accepts"),
-        ),
-        Err(_) => Err(AuthReply::error(400, "the request body could not be read")),
-    }
+    let bytes = match Bytes::from_request(Request::from_parts(parts.clone(), body), state).await {
+        Ok(bytes) => bytes,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(AuthReply::error(
+                413,
+                "the request body is larger than this server accepts",
+            ));
+        }
+        Err(_) => return Err(AuthReply::error(400, "the request body could not be read")),
+    };
+    let content_type = content_type(&parts.headers)?.map(str::to_owned);
+    Ok((parts, content_type, bytes))
 }
 
 /// The `Content-Type`, if any, as text.
@@ -535,6 +530,15 @@ fn content_type(headers: &HeaderMap) -> Result<Option<&str>, AuthReply> {
             .to_str()
             .map(Some)
             .map_err(|_| AuthReply::error(400, "the Content-Type header is not valid text")),
+    }
+}
+
+/// The core endpoint's outcome as a response: its reply, or the app's extractor rejection or
+/// closure error.
+fn respond(route: &'static str, outcome: Result<AuthReply, Response>) -> Response {
+    match outcome {
+        Ok(reply) => answer(route, reply),
+        Err(response) => own_response(route, response),
     }
 }
 
