@@ -96,7 +96,7 @@ fn check_node(e2e_dir: &Path) -> Result<(), String> {
     let version = std::process::Command::new("node")
         .arg("--version")
         .output()
-        .map_err(|e| format!("node not found ({e}); install Node.js 20 or later"))?;
+        .map_err(|e| format!("node not found ({e}); install Node.js (tested with 20)"))?;
     if !version.status.success() {
         return Err("`node --version` failed".into());
     }
@@ -164,6 +164,14 @@ async fn run() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // Test runners that list tests first (cargo-nextest) see one test, `e2e`, not ignored.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        if !args.iter().any(|a| a == "--ignored") {
+            println!("e2e: test");
+        }
+        return ExitCode::SUCCESS;
+    }
     if std::env::var("PUSHER_E2E").as_deref() != Ok("1") {
         println!(
             "e2e: not run (needs sockudo, node and pusher-js: set PUSHER_E2E=1, or run `bash scripts/test`)"

@@ -60,13 +60,12 @@ impl Drop for Proc {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound, read, released).
-pub(crate) fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("no free port: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
+/// Two distinct free TCP ports on 127.0.0.1 (bound together, read, released).
+pub(crate) fn free_ports() -> Result<(u16, u16), String> {
+    let bind = || TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("no free port: {e}"));
+    let (first, second) = (bind()?, bind()?);
+    let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+    Ok((port(&first)?, port(&second)?))
 }
 
 /// Only `PATH` from the caller's environment: nothing else can change how a peer behaves.
@@ -110,9 +109,11 @@ async fn wait_ready(
 }
 
 /// sockudo's configuration: one app with Pusher's multi-tenant limits, user authentication,
-/// webhooks to the app under test; everything in memory, loopback only, no rate limits or
-/// metrics, no shutdown grace period. Settings that differ from sockudo's defaults are the
-/// ones `shared/reference/sockudo.md` lists.
+/// webhooks to the app under test; everything in memory, loopback only. sockudo's defaults that
+/// would get in the way: the queue driver is redis (without a working queue, webhooks are
+/// silently off), the rate limiter allows 100 API requests and 20 connections a minute per IP,
+/// metrics bind 0.0.0.0:9601, the host is 0.0.0.0, SIGTERM waits 10 s, and limits apply to
+/// the HTTP API only when set per app (an app without them accepts a 1 MiB event).
 pub(crate) fn sockudo_config(port: u16, webhook_url: &str) -> Value {
     json!({
         "debug": false,
