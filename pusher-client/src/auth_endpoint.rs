@@ -563,7 +563,9 @@ fn parse_channel_form(body: &[u8]) -> Result<ChannelAuthBody, AuthReply> {
                 .parse()
                 .map_err(|_| AuthReply::error(400, "channel_name[..] needs a numeric index"))?;
             if index >= MAX_BATCH_AUTH_CHANNELS {
-                check_batch_len(index + 1)?;
+                // Saturating: `channel_name[18446744073709551615]` must be refused, not
+                // overflow (a panic in debug builds, an accepted index in release builds).
+                check_batch_len(index.saturating_add(1))?;
             }
             if indexed.insert(index, value.into_owned()).is_some() {
                 return Err(AuthReply::error(
@@ -659,6 +661,8 @@ mod tests {
             b"socket_id=1.2&channel_name[x]=a",
             b"socket_id=1.2&channel_name[0]=a&channel_name[0]=b",
             b"socket_id=1.2&channel_name[100]=a",
+            b"socket_id=1.2&channel_name[18446744073709551615]=a",
+            b"socket_id=1.2&channel_name[99999999999999999999]=a",
         ] {
             let reply = ChannelAuthBody::parse(None, bad).unwrap_err();
             assert_eq!(reply.status(), 400, "{}", String::from_utf8_lossy(bad));
