@@ -1,0 +1,369 @@
+//! Property tests of name validation: `ChannelName`, `SocketId`, `UserId`, and the same rules
+//! applied by the client's calls before anything is sent. Arbitrary strings never panic;
+//! strings of the valid grammar are accepted; a string with any character outside the grammar
+//! is refused.
+//!
+//! The grammar, restated here independently of the crate:
+//! - channel name: 1–164 characters of `A-Z a-z 0-9 _ - = @ , . ;`, not `.` or `..`;
+//! - socket id: ASCII digits, one dot, ASCII digits;
+//! - user id: 1–200 characters, no control character, not `.` or `..`;
+//! - event name: 1–200 characters.
+//!
+//! The client calls go to a tiny loopback server that answers every request `200 {}`, so a
+//! valid call succeeds and an invalid one must fail with `Error::Validation`.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+
+use proptest::prelude::*;
+use pusher_client::{ChannelName, Error, MAX_USER_ID_LEN, Pusher, SocketId, UserId};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
+
+const MAX_CHANNEL: usize = 164;
+const MAX_EVENT: usize = 200;
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(256)
+    }
+}
+
+fn any_text(max: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(any::<char>(), 0..max).prop_map(|c| c.into_iter().collect())
+}
+
+fn channel_char_ok(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-=@,.;".contains(c)
+}
+
+fn channel_ok(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(channel_char_ok) && s != "." && s != ".."
+}
+
+fn socket_ok(s: &str) -> bool {
+    match s.split_once('.') {
+        Some((a, b)) => {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+fn user_ok(s: &str) -> bool {
+    let len = s.chars().count();
+    (1..=MAX_USER_ID_LEN).contains(&len)
+        && !s.chars().any(char::is_control)
+        && s != "."
+        && s != ".."
+}
+
+fn event_ok(s: &str) -> bool {
+    (1..=MAX_EVENT).contains(&s.chars().count())
+}
+
+/// Strings biased towards the grammar's edges: valid ones, near misses and anything.
+fn channel_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any_text(40),
+        "(private-|presence-|private-encrypted-|#)?[A-Za-z0-9_=@,.;-]{0,40}",
+        "[A-Za-z0-9_=@,.;: #/?%é-]{0,20}",
+        Just(".".to_owned()),
+        Just("..".to_owned()),
+        (160usize..170).prop_map(|n| "a".repeat(n)),
+    ]
+}
+
+fn socket_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any_text(24),
+        "[0-9]{0,6}\\.[0-9]{0,6}",
+        "[0-9.:+ \\-a]{0,12}",
+        "[0-9]{1,6}\\.[0-9]{1,6}(:(private|presence)-[a-z]{1,6})?",
+        "[٠-٩]{1,3}\\.[0-9]{1,3}",
+    ]
+}
+
+fn user_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any_text(40),
+        proptest::collection::vec(any::<char>(), 195..205)
+            .prop_map(|c| c.into_iter().collect::<String>()),
+        Just(".".to_owned()),
+        Just("..".to_owned()),
+        "[a-z&+=/ é]{0,12}",
+    ]
+}
+
+fn event_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any_text(40),
+        proptest::collection::vec(any::<char>(), 195..205)
+            .prop_map(|c| c.into_iter().collect::<String>()),
+    ]
+}
+
+/// Valid channel names, at most 164 characters.
+fn valid_channel() -> impl Strategy<Value = String> {
+    "(private-|presence-|private-encrypted-)?[A-Za-z0-9_=@,.;-]{1,140}"
+        .prop_filter("not a dot segment", |s| s != "." && s != "..")
+}
+
+fn valid_socket() -> impl Strategy<Value = String> {
+    "[0-9]{1,20}\\.[0-9]{1,20}"
+}
+
+fn valid_user() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        any::<char>().prop_filter("not a control character", |c| !c.is_control()),
+        1..=MAX_USER_ID_LEN,
+    )
+    .prop_map(|c| c.into_iter().collect::<String>())
+    .prop_filter("not a dot segment", |s| s != "." && s != "..")
+}
+
+/// Inserts `c` at a position chosen by `at`.
+fn insert(s: &str, at: prop::sample::Index, c: char) -> String {
+    let mut chars: Vec<char> = s.chars().collect();
+    let i = at.index(chars.len() + 1);
+    chars.insert(i, c);
+    chars.into_iter().collect()
+}
+
+/// A loopback server that answers every request `200 {}` (keep-alive), on its own runtime.
+fn server() -> SocketAddr {
+    static ADDR: LazyLock<SocketAddr> = LazyLock::new(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                loop {
+                    let Ok((mut socket, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    tokio::spawn(async move {
+                        let mut buffer = Vec::new();
+                        let mut chunk = [0u8; 4096];
+                        loop {
+                            // One request: headers, then Content-Length bytes of body.
+                            let end = loop {
+                                if let Some(i) = find(&buffer, b"\r\n\r\n") {
+                                    break i + 4;
+                                }
+                                match socket.read(&mut chunk).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                                }
+                            };
+                            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+                            let length: usize = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse().ok())
+                                .unwrap_or(0);
+                            while buffer.len() < end + length {
+                                match socket.read(&mut chunk).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                                }
+                            }
+                            buffer.drain(..end + length);
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                            if socket.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+        });
+        rx.recv().unwrap()
+    });
+    *ADDR
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn pusher() -> Pusher {
+    static PUSHER: LazyLock<Pusher> = LazyLock::new(|| {
+        let addr = server();
+        Pusher::builder("1", "key", "secret")
+            .host(addr.ip().to_string())
+            .port(addr.port())
+            .tls(false)
+            .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .build()
+            .unwrap()
+    });
+    PUSHER.clone()
+}
+
+/// One runtime for every case: the client's pooled connections live on the runtime that
+/// opened them.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    });
+    &RUNTIME
+}
+
+/// `Ok` when valid, `Error::Validation` when not; anything else is a failure.
+fn expect(result: Result<(), Error>, valid: bool, what: &str) -> Result<(), TestCaseError> {
+    match (result, valid) {
+        (Ok(()), true) | (Err(Error::Validation(_)), false) => Ok(()),
+        (Err(e), true) => Err(TestCaseError::fail(format!(
+            "{what}: valid, but refused: {e:?}"
+        ))),
+        (Ok(()), false) => Err(TestCaseError::fail(format!("{what}: invalid, but sent"))),
+        (Err(e), false) => Err(TestCaseError::fail(format!(
+            "{what}: invalid, but not a validation error: {e:?}"
+        ))),
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Arbitrary strings: never a panic, and accepted exactly when the grammar says so.
+    #[test]
+    fn newtypes_follow_the_grammar(
+        channel in channel_like(),
+        socket in socket_like(),
+        user in user_like(),
+    ) {
+        let parsed = ChannelName::new(channel.as_str());
+        prop_assert_eq!(parsed.is_ok(), channel_ok(&channel), "{:?}: {:?}", channel, parsed);
+        if let Ok(name) = parsed {
+            prop_assert_eq!(name.as_str(), channel.as_str());
+            prop_assert_eq!(name.to_string(), channel.clone());
+        } else {
+            prop_assert!(channel.parse::<ChannelName>().is_err());
+            prop_assert!(serde_json::from_value::<ChannelName>(channel.clone().into()).is_err());
+        }
+        let parsed = SocketId::new(socket.as_str());
+        prop_assert_eq!(parsed.is_ok(), socket_ok(&socket), "{:?}: {:?}", socket, parsed);
+        if parsed.is_err() {
+            prop_assert!(serde_json::from_value::<SocketId>(socket.clone().into()).is_err());
+        }
+        let parsed = UserId::new(user.as_str());
+        prop_assert_eq!(parsed.is_ok(), user_ok(&user), "{:?}: {:?}", user, parsed);
+        // Error messages stay bounded whatever the input's size (the value is cut to 64
+        // characters, each escaped to at most 10).
+        for e in [
+            ChannelName::new(channel.repeat(200)).err(),
+            SocketId::new(socket.repeat(200)).err(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            prop_assert!(e.to_string().chars().count() < 1000, "{}", e);
+        }
+    }
+
+    /// Strings from the grammar are accepted and kept as given.
+    #[test]
+    fn valid_names_accepted(channel in valid_channel(), socket in valid_socket(), user in valid_user()) {
+        prop_assert_eq!(ChannelName::new(channel.as_str()).unwrap().into_string(), channel);
+        prop_assert_eq!(SocketId::new(socket.as_str()).unwrap().to_string(), socket);
+        prop_assert_eq!(UserId::new(user.as_str()).unwrap().to_string(), user);
+    }
+
+    /// One character from outside the grammar, anywhere, and the value is refused.
+    #[test]
+    fn one_bad_character_refuses(
+        channel in valid_channel(),
+        socket in valid_socket(),
+        user in valid_user().prop_filter("room for one more", |u| u.chars().count() < MAX_USER_ID_LEN),
+        bad_channel_char in any::<char>().prop_filter("outside the channel charset", |c| !channel_char_ok(*c)),
+        bad_socket_char in any::<char>().prop_filter("not an ASCII digit", |c| !c.is_ascii_digit()),
+        control in any::<char>().prop_filter("a control character", |c| c.is_control()),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let bad = insert(&channel, at, bad_channel_char);
+        prop_assert!(ChannelName::new(bad.as_str()).is_err(), "{:?}", bad);
+        let bad = insert(&socket, at, bad_socket_char);
+        prop_assert!(SocketId::new(bad.as_str()).is_err(), "{:?}", bad);
+        let bad = insert(&user, at, control);
+        prop_assert!(UserId::new(bad.as_str()).is_err(), "{:?}", bad);
+    }
+
+    /// Triggering checks channel, event and socket id before sending: sent exactly when all
+    /// are valid, refused with `Error::Validation` otherwise.
+    #[test]
+    fn trigger_validates_before_sending(
+        channel in prop_oneof![valid_channel(), channel_like()],
+        event in prop_oneof![Just("my-event".to_owned()), event_like()],
+        socket in proptest::option::of(prop_oneof![valid_socket(), socket_like()]),
+    ) {
+        let pusher = pusher();
+        let valid = channel_ok(&channel)
+            && channel.chars().count() <= MAX_CHANNEL
+            && event_ok(&event)
+            && socket.as_deref().is_none_or(socket_ok);
+        let result = runtime().block_on(async {
+            let mut trigger = pusher.trigger(channel.as_str(), event.as_str(), "{}");
+            if let Some(socket) = &socket {
+                trigger = trigger.exclude(socket.as_str());
+            }
+            trigger.await.map(|_| ())
+        });
+        expect(result, valid, "trigger")?;
+    }
+
+    /// The same through a batch, and through the user-addressed and query calls.
+    #[test]
+    fn other_calls_validate_before_sending(
+        channel in prop_oneof![valid_channel(), channel_like()],
+        event in prop_oneof![Just("my-event".to_owned()), event_like()],
+        user in prop_oneof![valid_user(), user_like()],
+    ) {
+        let pusher = pusher();
+        let rt = runtime();
+        let channel_valid = channel_ok(&channel) && channel.chars().count() <= MAX_CHANNEL;
+        let batch = rt.block_on(async {
+            pusher
+                .trigger_batch(vec![pusher_client::BatchEvent::new(channel.as_str(), event.as_str(), "{}")])
+                .await
+                .map(|_| ())
+        });
+        expect(batch, channel_valid && event_ok(&event), "trigger_batch")?;
+        // The user's channel `#server-to-user-<id>` must also fit the channel length limit.
+        let user_channel_fits = "#server-to-user-".len() + user.chars().count() <= MAX_CHANNEL;
+        let to_user = rt.block_on(async {
+            pusher.send_to_user(user.as_str(), event.as_str(), "{}").await.map(|_| ())
+        });
+        expect(to_user, user_ok(&user) && user_channel_fits && event_ok(&event), "send_to_user")?;
+        let terminate = rt.block_on(pusher.terminate_user_connections(user.as_str()));
+        expect(terminate, user_ok(&user), "terminate_user_connections")?;
+        // Queries answer `{}`, which is not every query's answer: only whether validation
+        // refused the input is checked.
+        let query = rt.block_on(async { pusher.channel(channel.as_str()).await.map(|_| ()) });
+        prop_assert_eq!(
+            matches!(query, Err(Error::Validation(_))),
+            !channel_valid,
+            "channel({:?}): {:?}", channel, query
+        );
+        let prefix = rt.block_on(async { pusher.channels().prefix(channel.as_str()).await.map(|_| ()) });
+        prop_assert_eq!(
+            matches!(prefix, Err(Error::Validation(_))),
+            !channel_valid,
+            "channels().prefix({:?}): {:?}", channel, prefix
+        );
+    }
+}
