@@ -45,7 +45,7 @@ pub const CHAT_JS: &str = include_str!("../chat/chat.js");
 /// The page's styles.
 pub const CHAT_CSS: &str = include_str!("../chat/chat.css");
 
-/// Input the chat refuses, answered 400 (or 401 when nobody is signed in).
+/// Why a chat route refused a request: input answered 400, nobody signed in 401.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatError {
     /// The name is empty, too long or has characters other than letters, digits, `-` and `_`.
@@ -56,6 +56,8 @@ pub enum ChatError {
     BadBody(String),
     /// No session cookie, or one this app does not know (for example after a restart).
     NotSignedIn,
+    /// The operating system had no randomness for a session token (answered 500).
+    NoRandomness,
 }
 
 impl ChatError {
@@ -63,6 +65,7 @@ impl ChatError {
     pub fn status(&self) -> u16 {
         match self {
             ChatError::NotSignedIn => 401,
+            ChatError::NoRandomness => 500,
             _ => 400,
         }
     }
@@ -80,6 +83,7 @@ impl fmt::Display for ChatError {
             ChatError::InvalidMessage(why) => write!(f, "invalid message: {why}"),
             ChatError::BadBody(why) => write!(f, "bad request body: {why}"),
             ChatError::NotSignedIn => f.write_str("not signed in: choose a name first"),
+            ChatError::NoRandomness => f.write_str("no randomness for a session token"),
         }
     }
 }
@@ -204,8 +208,7 @@ impl Sessions {
     /// Starts a session for `name` (already validated) and returns its cookie token.
     pub fn create(&self, name: &str) -> Result<String, ChatError> {
         let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes)
-            .map_err(|_| ChatError::BadBody("no randomness for a session".into()))?;
+        getrandom::fill(&mut bytes).map_err(|_| ChatError::NoRandomness)?;
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         while inner.order.len() >= MAX_SESSIONS {
@@ -556,6 +559,7 @@ mod tests {
             matches!(parse_body::<NewMessage>(big.as_bytes()), Err(ChatError::BadBody(m)) if m.contains("limit"))
         );
         assert_eq!(ChatError::NotSignedIn.status(), 401);
+        assert_eq!(ChatError::NoRandomness.status(), 500);
     }
 
     #[test]

@@ -280,6 +280,15 @@ async function runApp(browser, framework) {
       // sockudo sends member_removed a few seconds after the disconnect.
       await waitForWebhook(pageA, `li[data-name="member_removed"][data-user="${bob}"]`, SLOW_WAIT_MS);
     });
+
+    await check(`${framework}: signing out ends the session (the sign-in form is back, posting is refused)`, async () => {
+      await pageA.click('#signout');
+      await pageA.waitForSelector('#signin-form', { state: 'visible', timeout: WAIT_MS });
+      const status = await pageA.evaluate(async () => (await fetch('/messages', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"text":"x"}',
+      })).status);
+      if (status !== 401) throw new Error(`posting after signing out answered ${status}`);
+    });
   } finally {
     for (const context of contexts) await context.close().catch(() => {});
     await check(`${framework}: Ctrl-C stops scripts/demo and every process it started (ports closed)`, async () => {
