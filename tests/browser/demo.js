@@ -10,6 +10,8 @@
 //   node tests/browser/demo.js                 # both apps
 //   BROWSER_APPS=actix node tests/browser/demo.js
 //   CHROMIUM=/path/to/chromium node tests/browser/demo.js
+//   DEMO_URL=http://127.0.0.1:3000/ node tests/browser/demo.js   # a demo you started yourself
+//                                    (one app; not stopped; use fresh names: DEMO_NAMES=Ann,Bea)
 //
 // Prints PASS/FAIL for each check and ends with "N passed, N failed"; exits 1 on any failure.
 'use strict';
@@ -197,20 +199,23 @@ async function screenshotPair(browser, pages, file) {
   await context.close();
 }
 
-async function runApp(browser, framework) {
-  console.log(`\n--- ${framework}: bash scripts/demo (DEMO_FRAMEWORK=${framework}) in headless Chromium`);
+async function runApp(browser, framework, givenUrl) {
+  const external = Boolean(givenUrl);
+  console.log(external
+    ? `\n--- the demo at ${givenUrl} in headless Chromium`
+    : `\n--- ${framework}: bash scripts/demo (DEMO_FRAMEWORK=${framework}) in headless Chromium`);
   const [appPort, sockudoPort] = await freePorts(2);
-  const demo = startDemo(framework, appPort, sockudoPort);
-  let url;
+  const demo = external ? null : startDemo(framework, appPort, sockudoPort);
+  let url = givenUrl;
   const contexts = [];
   try {
-    if (!await check(`${framework}: scripts/demo starts sockudo and the app and prints the URL`, async () => {
+    if (!external && !await check(`${framework}: scripts/demo starts sockudo and the app and prints the URL`, async () => {
       url = await demo.ready;
       if (url !== `http://127.0.0.1:${appPort}/`) throw new Error(`printed ${url}`);
     })) return;
 
     // Each app gets its own demo (its own sockudo), so the names can be the same.
-    const [ada, bob] = ['Ada', 'Grace'];
+    const [ada, bob] = (process.env.DEMO_NAMES || 'Ada,Grace').split(',');
     let pageA;
     let pageB;
     if (!await check(`${framework}: two pages sign in as two users (session cookie, user authentication) and join the room`, async () => {
@@ -291,7 +296,7 @@ async function runApp(browser, framework) {
     });
   } finally {
     for (const context of contexts) await context.close().catch(() => {});
-    await check(`${framework}: Ctrl-C stops scripts/demo and every process it started (ports closed)`, async () => {
+    if (!external) await check(`${framework}: Ctrl-C stops scripts/demo and every process it started (ports closed)`, async () => {
       const { code, signal } = await stopDemo(demo);
       if (code !== 130) throw new Error(`scripts/demo exited with ${code === null ? signal : code}, expected 130`);
       if (demo.pids.length !== 2) throw new Error(`expected 2 pids in "stopping (pids …)", got [${demo.pids}]`);
@@ -323,9 +328,13 @@ async function main() {
     env: Object.assign({}, process.env, { HOME: userDataDir }),
   });
   try {
-    for (const framework of APPS) {
-      if (!['axum', 'actix'].includes(framework)) throw new Error(`BROWSER_APPS: unknown app ${framework}`);
-      await runApp(browser, framework);
+    if (process.env.DEMO_URL) {
+      await runApp(browser, 'external', process.env.DEMO_URL);
+    } else {
+      for (const framework of APPS) {
+        if (!['axum', 'actix'].includes(framework)) throw new Error(`BROWSER_APPS: unknown app ${framework}`);
+        await runApp(browser, framework);
+      }
     }
   } finally {
     await browser.close();
