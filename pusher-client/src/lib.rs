@@ -218,6 +218,7 @@ mod event;
 mod response;
 mod retry;
 mod signing;
+pub mod transport;
 mod webhook;
 
 pub use auth::{
