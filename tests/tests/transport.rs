@@ -531,3 +531,98 @@ async fn the_suite_runs_over_the_transport_it_was_asked_for() {
     let expected = format!("transport: {}", pusher_tests::test_transport());
     assert!(debug.contains(&expected), "{debug}");
 }
+
+/// Queries carry no body and no body headers on the wire, whichever transport sends them.
+#[tokio::test]
+async fn queries_carry_no_body_headers_on_the_wire() {
+    let server = pusher_tests::FakePusher::start().await;
+    server.client().channels().await.expect("channels");
+    let request = server.last_request().expect("request");
+    assert_eq!(request.method, "GET");
+    assert!(request.body.is_empty());
+    assert_eq!(
+        request.header("content-type"),
+        None,
+        "{:?}",
+        request.headers
+    );
+    assert_eq!(
+        request.header("content-length"),
+        None,
+        "{:?}",
+        request.headers
+    );
+    assert_eq!(
+        request.header("transfer-encoding"),
+        None,
+        "{:?}",
+        request.headers
+    );
+}
+
+/// A listener whose accept queue is full: the kernel drops further SYNs, so connecting hangs
+/// until the connect timeout. Loopback only.
+async fn saturated_listener() -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind");
+    let listener = socket.listen(1).expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(("127.0.0.1", port)),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break, // the queue is full: connecting now hangs
+        }
+    }
+    (listener, held, port)
+}
+
+/// A connect timeout is "never sent" for both transports: a timeout, a connect error, and
+/// retried even for a trigger.
+#[tokio::test]
+async fn connect_timeouts_are_never_sent_timeouts() {
+    let (_listener, _held, port) = saturated_listener().await;
+    let policy = RetryPolicy::default()
+        .max_attempts(2)
+        .base_delay(Duration::from_millis(5));
+    let mut builders = vec![(
+        "reqwest",
+        Pusher::builder("1", "key", "secret").connect_timeout(Duration::from_millis(200)),
+    )];
+    #[cfg(feature = "hyper")]
+    builders.push((
+        "hyper",
+        Pusher::builder("1", "key", "secret").transport(
+            pusher_client::transport::HyperTransport::builder()
+                .connect_timeout(Duration::from_millis(200))
+                .build()
+                .expect("hyper"),
+        ),
+    ));
+    for (name, b) in builders {
+        let pusher = b
+            .host("127.0.0.1")
+            .port(port)
+            .tls(false)
+            .timeout(Duration::from_secs(10))
+            .retry(policy)
+            .build()
+            .expect("client");
+        let started = Instant::now();
+        let error = pusher.trigger("c", "e", "d").await.expect_err("hangs");
+        assert!(error.is_connect(), "{name}: {error:?}");
+        assert!(error.is_timeout(), "{name}: {error:?}");
+        let elapsed = started.elapsed();
+        // Two attempts of 200 ms each: retried although it is a trigger, and well before the
+        // 10 s request timeout.
+        assert!(elapsed >= Duration::from_millis(390), "{name}: {elapsed:?}");
+        assert!(elapsed < Duration::from_secs(8), "{name}: {elapsed:?}");
+    }
+}
