@@ -592,6 +592,7 @@ async fn connect_timeouts_are_never_sent_timeouts() {
     let policy = RetryPolicy::default()
         .max_attempts(2)
         .base_delay(Duration::from_millis(5));
+    #[cfg_attr(not(feature = "hyper"), allow(unused_mut))]
     let mut builders = vec![(
         "reqwest",
         Pusher::builder("1", "key", "secret").connect_timeout(Duration::from_millis(200)),
