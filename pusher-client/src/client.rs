@@ -6,7 +6,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use reqwest::Method;
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT as UA};
+use http::{Method, Uri};
+use http_body::Body as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,6 +25,7 @@ use crate::response::{
 };
 use crate::retry::{self, RetryPolicy};
 use crate::signing::{self, Credentials};
+use crate::transport::{ResponseBody, SendError, SendErrorKind, Transport};
 
 /// Sent as `User-Agent` and `X-Pusher-Library`, as the official SDKs identify themselves.
 pub(crate) const USER_AGENT: &str = concat!("pusher-client-rust/", env!("CARGO_PKG_VERSION"));
@@ -57,8 +61,11 @@ pub(crate) struct Inner {
     pub(crate) app_id: String,
     pub(crate) credentials: Credentials,
     pub(crate) base_url: String,
+    /// `base_url`'s scheme and authority, parsed once (each request's URI reuses them).
+    pub(crate) scheme: http::uri::Scheme,
+    pub(crate) authority: http::uri::Authority,
     pub(crate) api_prefix: String,
-    pub(crate) http: reqwest::Client,
+    pub(crate) transport: Transport,
     pub(crate) timeout: Duration,
     pub(crate) limits: Limits,
     pub(crate) master_key: Option<MasterKey>,
@@ -79,6 +86,7 @@ impl fmt::Debug for Pusher {
             .field("secret", &"<redacted>")
             .field("base_url", &i.base_url)
             .field("timeout", &i.timeout)
+            .field("transport", &i.transport)
             .field("limits", &i.limits)
             .field(
                 "encryption_master_key",
@@ -592,7 +600,7 @@ impl Pusher {
         path: &str,
         params: &[(&str, &str)],
         body: Option<Vec<u8>>,
-    ) -> Result<(u16, Vec<u8>), Error> {
+    ) -> Result<(u16, Bytes), Error> {
         self.request_with_key(method, path, params, body, None)
             .await
     }
@@ -604,9 +612,9 @@ impl Pusher {
         params: &[(&str, &str)],
         body: Option<Vec<u8>>,
         idempotency_key: Option<&str>,
-    ) -> Result<(u16, Vec<u8>), Error> {
+    ) -> Result<(u16, Bytes), Error> {
         let policy = &self.inner.retry;
-        let body = body.map(bytes::Bytes::from);
+        let body = body.map(Bytes::from);
         let may_repeat = method == Method::GET || idempotency_key.is_some() || policy.retry_posts;
         let started = Instant::now();
         let mut attempt = 1;
@@ -645,15 +653,16 @@ impl Pusher {
         }
     }
 
-    /// Signs (with a fresh timestamp) and sends one attempt.
+    /// Signs (with a fresh timestamp) and sends one attempt, reading the answer up to
+    /// [`MAX_RESPONSE_BYTES`], all within the request timeout.
     async fn attempt(
         &self,
         method: &Method,
         path: &str,
         params: &[(&str, &str)],
-        body: Option<bytes::Bytes>,
+        body: Option<Bytes>,
         idempotency_key: Option<&str>,
-    ) -> Result<(u16, Vec<u8>), Error> {
+    ) -> Result<(u16, Bytes), Error> {
         let inner = &*self.inner;
         let full_path = format!("{}{}", inner.api_prefix, path);
         let query = signing::signed_query(
@@ -664,60 +673,70 @@ impl Pusher {
             body.as_deref(),
             self.now_unix(),
         )?;
-        let url = format!("{}{}?{}", inner.base_url, full_path, query);
-        let mut request = inner
-            .http
-            .request(method.clone(), url)
-            .timeout(inner.timeout)
-            .header("X-Pusher-Library", USER_AGENT);
-        if let Some(key) = idempotency_key {
-            request = request.header("X-Idempotency-Key", key);
-        }
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
-        let started = Instant::now();
         let method_str = method_name(method);
-        let transport = |e: reqwest::Error, path: &str| {
-            let error = transport_error(e, method_str, path, started.elapsed());
+        let request = self.http_request(method, &full_path, &query, body, idempotency_key)?;
+        let started = Instant::now();
+        let fail = |kind: TransportKind, timed_out: bool, message: String, source| {
+            let error = TransportError {
+                kind,
+                method: method_str,
+                path: full_path.clone(),
+                message,
+                elapsed: started.elapsed(),
+                timed_out,
+                source,
+            };
             tracing::debug!(
                 method = method_str,
-                path,
+                path = %full_path,
                 elapsed_ms = error.elapsed.as_millis() as u64,
                 error = %error,
                 "pusher request failed"
             );
             Error::Transport(error)
         };
-        let mut response = request.send().await.map_err(|e| transport(e, &full_path))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| transport(e, &full_path))?
+        let exchange = async {
+            let response = inner.transport.send(request).await?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let bytes = read_capped(response.into_body()).await?;
+            Ok::<_, ReadError>((status, retry_after, bytes))
+        };
+        let (status, retry_after, bytes) = match tokio::time::timeout(inner.timeout, exchange).await
         {
-            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(Error::Transport(TransportError {
-                    kind: TransportKind::TooLarge,
-                    method: method_str,
-                    path: full_path,
-                    message: format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes"),
-                    elapsed: started.elapsed(),
-                    timed_out: false,
-                    source: None,
-                }));
+            Ok(Ok(answer)) => answer,
+            Ok(Err(ReadError::Send(e))) => {
+                let (kind, timed_out) = match e.kind() {
+                    SendErrorKind::NeverSent => (TransportKind::Connect, e.is_timeout()),
+                    SendErrorKind::TimedOut => (TransportKind::Timeout, true),
+                    _ => (TransportKind::Other, e.is_timeout()),
+                };
+                let source = e.into_source();
+                let message = error_chain(&*source);
+                return Err(fail(kind, timed_out, message, Some(source)));
             }
-            bytes.extend_from_slice(&chunk);
-        }
+            Ok(Err(ReadError::TooLarge)) => {
+                return Err(fail(
+                    TransportKind::TooLarge,
+                    false,
+                    format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes"),
+                    None,
+                ));
+            }
+            Err(_) => {
+                return Err(fail(
+                    TransportKind::Timeout,
+                    true,
+                    format!("no complete answer within {:?}", inner.timeout),
+                    None,
+                ));
+            }
+        };
         let elapsed = started.elapsed();
         tracing::debug!(
             method = method_str,
@@ -738,6 +757,109 @@ impl Pusher {
         }
         Ok((status, bytes))
     }
+
+    /// The signed request as the transport receives it.
+    fn http_request(
+        &self,
+        method: &Method,
+        full_path: &str,
+        query: &str,
+        body: Option<Bytes>,
+        idempotency_key: Option<&str>,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let inner = &*self.inner;
+        let mut path_and_query = String::with_capacity(full_path.len() + 1 + query.len());
+        path_and_query.push_str(full_path);
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(inner.scheme.clone());
+        parts.authority = Some(inner.authority.clone());
+        parts.path_and_query = Some(
+            http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path_and_query))
+                .map_err(|_| invalid_request(full_path))?,
+        );
+        let uri = Uri::from_parts(parts).map_err(|_| invalid_request(full_path))?;
+        let has_body = body.is_some();
+        let mut request = http::Request::new(body.unwrap_or_default());
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.reserve(4);
+        headers.insert(UA, HeaderValue::from_static(USER_AGENT));
+        headers.insert(X_PUSHER_LIBRARY, HeaderValue::from_static(USER_AGENT));
+        if has_body {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if let Some(key) = idempotency_key {
+            let value = HeaderValue::from_str(key).map_err(|_| {
+                Error::Validation(ValidationError::InvalidIdempotencyKey {
+                    key: channel::truncate_for_message(key),
+                })
+            })?;
+            headers.insert(X_IDEMPOTENCY_KEY, value);
+        }
+        Ok(request)
+    }
+}
+
+const X_PUSHER_LIBRARY: HeaderName = HeaderName::from_static("x-pusher-library");
+const X_IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("x-idempotency-key");
+
+/// Paths are checked and queries encoded before this, so it cannot happen; an error, not a
+/// panic, if it ever does.
+fn invalid_request(full_path: &str) -> Error {
+    Error::Validation(ValidationError::InvalidPath {
+        path: channel::truncate_for_message(full_path),
+        reason: "it does not make a valid request URI",
+    })
+}
+
+/// Why reading an answer stopped.
+enum ReadError {
+    Send(SendError),
+    TooLarge,
+}
+
+impl From<SendError> for ReadError {
+    fn from(e: SendError) -> Self {
+        ReadError::Send(e)
+    }
+}
+
+/// Reads a body up to [`MAX_RESPONSE_BYTES`]; a single-frame body is not copied.
+async fn read_capped(mut body: ResponseBody) -> Result<Bytes, ReadError> {
+    if body.size_hint().lower() > MAX_RESPONSE_BYTES as u64 {
+        return Err(ReadError::TooLarge);
+    }
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<u8> = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let Ok(data) = frame?.into_data() else {
+            continue; // trailers
+        };
+        let have = first.as_ref().map_or(0, Bytes::len) + rest.len();
+        if have + data.len() > MAX_RESPONSE_BYTES {
+            return Err(ReadError::TooLarge);
+        }
+        match &first {
+            None => first = Some(data),
+            Some(head) => {
+                if rest.is_empty() {
+                    rest.reserve(head.len() + data.len());
+                    rest.extend_from_slice(head);
+                }
+                rest.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(if rest.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        Bytes::from(rest)
+    })
 }
 
 fn method_name(method: &Method) -> &'static str {
@@ -750,39 +872,19 @@ fn method_name(method: &Method) -> &'static str {
     }
 }
 
-fn transport_error(
-    e: reqwest::Error,
-    method: &'static str,
-    path: &str,
-    elapsed: Duration,
-) -> TransportError {
-    // A connect timeout is a connect failure: the request never left.
-    let kind = if e.is_connect() {
-        TransportKind::Connect
-    } else if e.is_timeout() {
-        TransportKind::Timeout
-    } else {
-        TransportKind::Other
-    };
-    let timed_out = e.is_timeout();
-    let e = e.without_url();
-    // reqwest's top-level message is generic; the cause chain says what happened.
+/// An error and its causes, joined: transports' top-level messages are often generic.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
+    let mut source = e.source();
     while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
+        let text = cause.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
         source = cause.source();
     }
-    TransportError {
-        kind,
-        method,
-        path: path.to_owned(),
-        message,
-        elapsed,
-        timed_out,
-        source: Some(e),
-    }
+    message
 }
 
 fn parse<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, Error> {

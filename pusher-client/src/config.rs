@@ -10,6 +10,7 @@ use crate::encryption::MasterKey;
 use crate::error::{ConfigError, Error};
 use crate::retry::RetryPolicy;
 use crate::signing::Credentials;
+use crate::transport::{ReqwestTransport, ResponseBody, SendError, Transport};
 
 /// Default request timeout (whole request, connect included).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -142,9 +143,10 @@ pub struct PusherBuilder {
     port: Option<u16>,
     tls: bool,
     timeout: Duration,
-    connect_timeout: Duration,
+    connect_timeout: Option<Duration>,
     proxy: Option<String>,
     http_client: Option<reqwest::Client>,
+    transport: Option<Transport>,
     limits: Limits,
     master_key: Option<String>,
     webhook_keys: Vec<(String, String)>,
@@ -167,6 +169,7 @@ impl fmt::Debug for PusherBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .field("transport", &self.transport)
             .field("limits", &self.limits)
             .field(
                 "master_key",
@@ -187,9 +190,10 @@ impl PusherBuilder {
             port: None,
             tls: true,
             timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            connect_timeout: None,
             proxy: None,
             http_client: None,
+            transport: None,
             limits: Limits::default(),
             master_key: None,
             webhook_keys: Vec::new(),
@@ -356,15 +360,19 @@ impl PusherBuilder {
         self
     }
 
-    /// The connect timeout (default 5 s). Not applicable with [`http_client`](Self::http_client).
+    /// The connect timeout of the default transport (default 5 s). Not applicable with
+    /// [`http_client`](Self::http_client) or [`transport`](Self::transport): set it on that
+    /// client or transport instead ([`build`](Self::build) refuses the combination).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = Some(timeout);
         self
     }
 
     /// Sends every request through this HTTP or HTTPS proxy (`http://[user:pass@]host:port`).
     ///
     /// Without it, the standard `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` variables apply.
+    /// Only the default transport uses it: [`build`](Self::build) refuses it together with
+    /// [`http_client`](Self::http_client) or [`transport`](Self::transport).
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(url.into());
         self
@@ -377,6 +385,47 @@ impl PusherBuilder {
     /// refused by [`build`](Self::build), since it could not be applied.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// Sends every request through this transport instead of the default reqwest client.
+    ///
+    /// Any [`tower::Service`] taking a signed [`http::Request<Bytes>`](bytes::Bytes) and
+    /// answering an [`http::Response`] whose body converts into a [`ResponseBody`], failing
+    /// with a [`SendError`] that says whether the request may have been processed. Signing,
+    /// retries, the request [`timeout`](Self::timeout) (applied around the transport's call and
+    /// the reading of the answer), the 8 MiB answer cap, tracing and typed errors stay in the
+    /// client and behave the same with every transport. [`connect_timeout`](Self::connect_timeout),
+    /// [`proxy`](Self::proxy) and [`http_client`](Self::http_client) configure the default
+    /// transport only: [`build`](Self::build) refuses them together with this.
+    ///
+    /// See the [`transport`](crate::transport) module for the built-in transports and examples.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use pusher_client::Pusher;
+    /// use pusher_client::transport::SendError;
+    ///
+    /// let offline = tower::service_fn(|_request: http::Request<Bytes>| async {
+    ///     Err::<http::Response<String>, _>(SendError::never_sent("offline"))
+    /// });
+    /// let pusher = Pusher::builder("1", "key", "secret").transport(offline).build()?;
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn transport<S, B>(mut self, transport: S) -> Self
+    where
+        S: tower::Service<
+                http::Request<bytes::Bytes>,
+                Response = http::Response<B>,
+                Error = SendError,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        B: Into<ResponseBody> + 'static,
+    {
+        self.transport = Some(Transport::from_service(transport));
         self
     }
 
@@ -497,27 +546,43 @@ impl PusherBuilder {
             }
             webhook_credentials.push(Credentials::new(key, secret));
         }
-        let http = match self.http_client {
-            Some(client) => {
-                if self.proxy.is_some() {
-                    return Err(ConfigError::Invalid {
-                        field: "proxy",
-                        reason: "cannot be applied to a caller's own reqwest::Client; set it on that client".into(),
-                    }
-                    .into());
+        let only_default = |field: &'static str, with: &str| ConfigError::Invalid {
+            field,
+            reason: format!(
+                "configures the default transport only and cannot be applied to {with}; set it there"
+            ),
+        };
+        let transport = match (self.transport, self.http_client) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    field: "http_client",
+                    reason: "cannot be combined with a custom transport; wrap the client in transport::ReqwestTransport instead".into(),
                 }
-                if self.connect_timeout != DEFAULT_CONNECT_TIMEOUT {
-                    return Err(ConfigError::Invalid {
-                        field: "connect_timeout",
-                        reason: "cannot be applied to a caller's own reqwest::Client; set it on that client".into(),
-                    }
-                    .into());
-                }
-                client
+                .into());
             }
-            None => {
+            (Some(transport), None) => {
+                if self.proxy.is_some() {
+                    return Err(only_default("proxy", "a custom transport").into());
+                }
+                if self.connect_timeout.is_some() {
+                    return Err(only_default("connect_timeout", "a custom transport").into());
+                }
+                transport
+            }
+            (None, Some(client)) => {
+                if self.proxy.is_some() {
+                    return Err(only_default("proxy", "a caller's own reqwest::Client").into());
+                }
+                if self.connect_timeout.is_some() {
+                    return Err(
+                        only_default("connect_timeout", "a caller's own reqwest::Client").into(),
+                    );
+                }
+                Transport::Reqwest(ReqwestTransport::new(client))
+            }
+            (None, None) => {
                 let mut b = reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout)
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .pool_idle_timeout(Duration::from_secs(90))
                     .tcp_keepalive(Duration::from_secs(60))
                     .user_agent(crate::client::USER_AGENT);
@@ -529,11 +594,13 @@ impl PusherBuilder {
                         })?;
                     b = b.proxy(proxy);
                 }
-                b.build().map_err(|e| ConfigError::HttpClient {
+                let client = b.build().map_err(|e| ConfigError::HttpClient {
                     reason: e.without_url().to_string(),
-                })?
+                })?;
+                Transport::Reqwest(ReqwestTransport::new(client))
             }
         };
+        let (scheme, authority) = split_base_url(&base_url)?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemTime::now));
         let api_prefix = format!("/apps/{}", self.app_id);
         Ok(Pusher {
@@ -541,8 +608,10 @@ impl PusherBuilder {
                 credentials: Credentials::new(&self.key, &self.secret),
                 app_id: self.app_id,
                 base_url,
+                scheme,
+                authority,
                 api_prefix,
-                http,
+                transport,
                 timeout: self.timeout,
                 limits: self.limits,
                 master_key,
@@ -553,6 +622,22 @@ impl PusherBuilder {
                 retry: self.retry,
             }),
         })
+    }
+}
+
+/// The scheme and authority of `base_url`, parsed once for every request's URI.
+fn split_base_url(
+    base_url: &str,
+) -> Result<(http::uri::Scheme, http::uri::Authority), ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        field: "host",
+        reason: "does not make a valid URL".into(),
+    };
+    let uri: http::Uri = base_url.parse().map_err(|_| invalid())?;
+    let parts = uri.into_parts();
+    match (parts.scheme, parts.authority) {
+        (Some(scheme), Some(authority)) => Ok((scheme, authority)),
+        _ => Err(invalid()),
     }
 }
 

@@ -305,6 +305,13 @@ pub enum ValidationError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An idempotency key could not be sent as an HTTP header value (it must be visible ASCII
+    /// or spaces, no control characters).
+    #[error("idempotency key {key:?} cannot be sent as a header value (use visible ASCII)")]
+    InvalidIdempotencyKey {
+        /// The key given (truncated if long).
+        key: String,
+    },
     /// One event of a batch was refused.
     #[error("batch event {index}: {source}")]
     BatchEvent {
@@ -380,7 +387,7 @@ pub struct TransportError {
     pub(crate) elapsed: Duration,
     pub(crate) timed_out: bool,
     #[source]
-    pub(crate) source: Option<reqwest::Error>,
+    pub(crate) source: Option<crate::transport::BoxError>,
 }
 
 fn kind_text(kind: TransportKind) -> &'static str {

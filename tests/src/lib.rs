@@ -35,6 +35,7 @@ mod raw;
 mod record;
 mod server;
 mod state;
+pub mod transport;
 pub mod verify;
 
 pub use config::{APP_ID, FakeConfig, KEY, SECRET, ServerClock, ServerLimits};
@@ -42,6 +43,7 @@ pub use raw::{RawResponse, raw_request};
 pub use record::{RecordedRequest, TriggeredEvent};
 pub use server::FakePusher;
 pub use state::{ChannelState, Reply};
+pub use transport::{test_transport, with_test_transport};
 pub use verify::{
     MAX_TIMESTAMP_SKEW_SECS, Refusal, decode_path, decode_query, percent_decode, sign_query,
 };

@@ -140,10 +140,12 @@ impl FakePusher {
     /// A [`PusherBuilder`] with this server's credentials, pointed at it over plain HTTP.
     /// Adjust it (timeout, limits, clock) and build.
     pub fn client_builder(&self) -> PusherBuilder {
-        Pusher::builder(self.app_id(), self.key(), self.secret())
-            .host(self.host())
-            .port(self.port())
-            .tls(false)
+        crate::with_test_transport(
+            Pusher::builder(self.app_id(), self.key(), self.secret())
+                .host(self.host())
+                .port(self.port())
+                .tls(false),
+        )
     }
 
     /// A ready client: [`client_builder`](Self::client_builder) built.

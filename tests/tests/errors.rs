@@ -238,7 +238,7 @@ async fn connection_refused_is_a_connect_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
-    let pusher = Pusher::builder("4242", "key", "the-secret-value")
+    let pusher = builder("4242", "key", "the-secret-value")
         .host("127.0.0.1")
         .port(port)
         .tls(false)
@@ -259,7 +259,7 @@ async fn connection_refused_is_a_connect_error() {
 #[tokio::test]
 async fn wrong_credentials_are_refused_by_the_verifying_server() {
     let server = FakePusher::start().await;
-    let wrong_secret = Pusher::builder(server.app_id(), server.key(), "not-the-secret-xyz")
+    let wrong_secret = builder(server.app_id(), server.key(), "not-the-secret-xyz")
         .host(server.host())
         .port(server.port())
         .tls(false)
@@ -275,7 +275,7 @@ async fn wrong_credentials_are_refused_by_the_verifying_server() {
     assert!(!text.contains("not-the-secret-xyz"), "{text}");
     assert_no_leak(&server, "wrong secret", &error);
 
-    let wrong_key = Pusher::builder(server.app_id(), "other-key", server.secret())
+    let wrong_key = builder(server.app_id(), "other-key", server.secret())
         .host(server.host())
         .port(server.port())
         .tls(false)
@@ -284,7 +284,7 @@ async fn wrong_credentials_are_refused_by_the_verifying_server() {
     let error = wrong_key.channels().await.expect_err("unknown key");
     assert_eq!(error.status(), Some(401));
 
-    let wrong_app = Pusher::builder("999", server.key(), server.secret())
+    let wrong_app = builder("999", server.key(), server.secret())
         .host(server.host())
         .port(server.port())
         .tls(false)
@@ -297,4 +297,13 @@ async fn wrong_credentials_are_refused_by_the_verifying_server() {
     assert_eq!(error.status(), Some(404));
     assert_no_leak(&server, "wrong app", &error);
     assert!(server.events().is_empty());
+}
+
+/// A builder using the transport the tests run with (`PUSHER_TEST_TRANSPORT`).
+fn builder(
+    app_id: impl Into<String>,
+    key: impl Into<String>,
+    secret: impl Into<String>,
+) -> pusher_client::PusherBuilder {
+    pusher_tests::with_test_transport(Pusher::builder(app_id, key, secret))
 }

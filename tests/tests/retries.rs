@@ -18,7 +18,7 @@ fn policy() -> RetryPolicy {
 }
 
 fn faulty_client(server: &FaultServer, policy: RetryPolicy) -> Pusher {
-    Pusher::builder("1", "key", "secret")
+    builder("1", "key", "secret")
         .host("127.0.0.1")
         .port(server.port())
         .tls(false)
@@ -254,7 +254,7 @@ async fn timeouts_after_sending_are_retried_only_where_safe() {
 #[tokio::test]
 async fn refused_connections_are_retried_even_for_triggers() {
     let port = FaultServer::refusing_port().await;
-    let pusher = Pusher::builder("1", "key", "secret")
+    let pusher = builder("1", "key", "secret")
         .host("127.0.0.1")
         .port(port)
         .tls(false)
@@ -284,7 +284,7 @@ async fn refused_connections_are_retried_even_for_triggers() {
 #[tokio::test]
 async fn refused_connections_fail_as_connect_errors_after_the_last_attempt() {
     let port = FaultServer::refusing_port().await;
-    let pusher = Pusher::builder("1", "key", "secret")
+    let pusher = builder("1", "key", "secret")
         .host("127.0.0.1")
         .port(port)
         .tls(false)
@@ -318,4 +318,13 @@ async fn non_json_answers_are_malformed_and_not_retried() {
         1,
         "a malformed answer is not retried"
     );
+}
+
+/// A builder using the transport the tests run with (`PUSHER_TEST_TRANSPORT`).
+fn builder(
+    app_id: impl Into<String>,
+    key: impl Into<String>,
+    secret: impl Into<String>,
+) -> pusher_client::PusherBuilder {
+    pusher_tests::with_test_transport(Pusher::builder(app_id, key, secret))
 }
