@@ -136,7 +136,10 @@ async fn main() -> ExitCode {
     phase.store(MEASURE, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
     let seconds = started.elapsed().as_secs_f64();
-    let cpu = cpu_time().unwrap_or_default().saturating_sub(cpu_before).as_secs_f64();
+    let cpu = cpu_time()
+        .unwrap_or_default()
+        .saturating_sub(cpu_before)
+        .as_secs_f64();
     phase.store(STOP, Ordering::Relaxed);
 
     let (mut latencies, mut errors) = (Vec::new(), 0u64);
