@@ -14,6 +14,7 @@ builds the programs first). Standard library only.
    tables and writes them, with the machine and the command, to BENCH_OUT.
 
 Everything it starts is stopped on exit, Ctrl-C or SIGTERM, and checked to be gone.
+`python3 bench/load/run.py --render target/bench-load/report.json` prints a saved run's tables.
 
 Environment: BENCH_DURATION (s per run, default 10), BENCH_WARMUP (s, default 1),
 BENCH_REPEAT (default 3), BENCH_CONCURRENCY (default "1 64"), BENCH_CLIENTS (default
@@ -78,6 +79,8 @@ CLIENT_COMMANDS = {
                [os.path.join(PEERS, "python-venv", "bin", "python"),
                 os.path.join(ROOT, "bench", "compare", "python", "trigger.py")]),
 }
+
+SHORT = {"pusher045": "pusher 0.4.5", "node": "Node SDK", "python": "Python SDK"}
 
 STARTED = []  # every long-running process this run started, to stop on exit
 
@@ -383,54 +386,7 @@ def main():
     finally:
         stop_all()
 
-    # ----- tables -----
-    lines = []
-    lines.append("Triggers through one shared client to a loopback nginx sink (`{}` answers); "
-                 "medians of %d run(s) of %g s (after %g s warm-up)." % (REPEAT, DURATION, WARMUP))
-    lines.append("")
-    lines.append("| client | concurrency | triggers/s | % of sink ceiling | p50 | p99 | CPU µs/trigger | peak RSS | connections opened / peak open |")
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for c in CONCURRENCY:
-        ceiling = ceiling_runs.get(c, [])
-        top = median([r["req_per_s"] for r in ceiling])
-        lines.append("| **sink ceiling: wrk, same request** | %d | %.0f | 100 %% | %s | %s | — | — | %d |"
-                     % (c, top, us(median([r["p50_us"] for r in ceiling])),
-                        us(median([r["p99_us"] for r in ceiling])), c))
-        for name in CLIENTS:
-            runs = trigger_runs.get((name, c), [])
-            if not runs:
-                continue
-            tps = median([r["triggers_per_s"] for r in runs])
-            errors = sum(r["errors"] for r in runs)
-            lines.append("| %s%s | %d | %.0f | %.1f %% | %s | %s | %.1f | %.1f MiB | %d / %d |" % (
-                CLIENT_COMMANDS[name][0], " (**%d errors**)" % errors if errors else "", c, tps,
-                100 * tps / top, us(median([r["p50_us"] for r in runs])),
-                us(median([r["p99_us"] for r in runs])),
-                median([r["cpu_us_per_trigger"] for r in runs]),
-                median([r["peak_rss_kib"] for r in runs]) / 1024,
-                median([r["opened"] for r in runs]), max(r["peak_conns"] for r in runs)))
-    lines.append("")
-    if auth_runs:
-        lines.append("Auth routes under wrk (64 connections, %d thread(s)), pusher-js-shaped form body "
-                     "(`%s`), allow-all resolver; medians of %d run(s) of %g s."
-                     % (min(WRK_THREADS, 64), FORM_BODY, REPEAT, DURATION))
-        lines.append("")
-        lines.append("| framework | route | req/s | p50 | p99 | ratio to hello |")
-        lines.append("| --- | --- | ---: | ---: | ---: | ---: |")
-        for framework in FRAMEWORKS:
-            hello = median([r["req_per_s"] for r in auth_runs.get((framework, "/hello"), [])])
-            for route in ("/hello", "/pusher/auth", "/pusher/user-auth"):
-                runs = auth_runs.get((framework, route), [])
-                if not runs:
-                    continue
-                rps = median([r["req_per_s"] for r in runs])
-                bad = sum(r["errors"] + r["non_2xx"] for r in runs)
-                lines.append("| %s | POST %s%s | %.0f | %s | %s | %.2f |" % (
-                    framework, route, " (**%d errors**)" % bad if bad else "", rps,
-                    us(median([r["p50_us"] for r in runs])), us(median([r["p99_us"] for r in runs])),
-                    rps / hello))
-        lines.append("")
-    table = "\n".join(lines)
+    table = render(trigger_runs, ceiling_runs, auth_runs)
     print(table)
 
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
@@ -447,5 +403,96 @@ def main():
         % (OUT, *load_before))
 
 
+def render(trigger_runs, ceiling_runs, auth_runs):
+    """The two markdown tables, from the runs keyed (client, concurrency), concurrency and
+    (framework, route)."""
+    lines = []
+    lines.append("Triggers through one shared client to a loopback nginx sink (`{}` answers); "
+                 "medians of %d run(s) of %g s (after %g s warm-up); the %% of the ceiling is the "
+                 "median of each round's run over that round's ceiling." % (REPEAT, DURATION, WARMUP))
+    lines.append("")
+    lines.append("| client | concurrency | triggers/s | % of sink ceiling | p50 | p99 | CPU µs/trigger | peak RSS | connections opened / peak open |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for c in CONCURRENCY:
+        ceiling = ceiling_runs.get(c, [])
+        top = median([r["req_per_s"] for r in ceiling])
+        lines.append("| **sink ceiling: wrk, same request** | %d | %.0f | 100 %% | %s | %s | — | — | %d |"
+                     % (c, top, us(median([r["p50_us"] for r in ceiling])),
+                        us(median([r["p99_us"] for r in ceiling])), c))
+        for name in CLIENTS:
+            runs = trigger_runs.get((name, c), [])
+            if not runs:
+                continue
+            tps = median([r["triggers_per_s"] for r in runs])
+            # The fraction is taken round by round (each run against the ceiling of its own
+            # round), then the median: a shared machine's slow minutes hit both alike.
+            share = median([r["triggers_per_s"] / t["req_per_s"] for r, t in zip(runs, ceiling)])
+            errors = sum(r["errors"] for r in runs)
+            lines.append("| %s%s | %d | %.0f | %.1f %% | %s | %s | %.1f | %.1f MiB | %d / %d |" % (
+                CLIENT_COMMANDS[name][0], " (**%d errors**)" % errors if errors else "", c, tps,
+                100 * share, us(median([r["p50_us"] for r in runs])),
+                us(median([r["p99_us"] for r in runs])),
+                median([r["cpu_us_per_trigger"] for r in runs]),
+                median([r["peak_rss_kib"] for r in runs]) / 1024,
+                median([r["opened"] for r in runs]), max(r["peak_conns"] for r in runs)))
+    lines.append("")
+    peers = [n for n in CLIENTS if n not in ("pusher-rs", "pusher-rs-ct")]
+    if "pusher-rs" in CLIENTS and peers:
+        lines.append("Throughput of pusher-client (tokio multi-thread) over each peer's, round by "
+                     "round, median:")
+        lines.append("")
+        lines.append("| concurrency | " + " | ".join("over %s" % SHORT.get(n, n) for n in peers) + " |")
+        lines.append("| ---: | " + " | ".join("---:" for _ in peers) + " |")
+        for c in CONCURRENCY:
+            ours = trigger_runs.get(("pusher-rs", c), [])
+            cells = []
+            for n in peers:
+                theirs = trigger_runs.get((n, c), [])
+                cells.append("%.1f×" % median([a["triggers_per_s"] / b["triggers_per_s"]
+                                                for a, b in zip(ours, theirs)
+                                                if b["triggers_per_s"] > 0]))
+            lines.append("| %d | %s |" % (c, " | ".join(cells)))
+        lines.append("")
+    if auth_runs:
+        lines.append("Auth routes under wrk (64 connections, %d thread(s)), pusher-js-shaped form body "
+                     "(`%s`), allow-all resolver; medians of %d run(s) of %g s; the ratio is the median "
+                     "of each round's route over that round's hello."
+                     % (min(WRK_THREADS, 64), FORM_BODY, REPEAT, DURATION))
+        lines.append("")
+        lines.append("| framework | route | req/s | p50 | p99 | ratio to hello |")
+        lines.append("| --- | --- | ---: | ---: | ---: | ---: |")
+        for framework in FRAMEWORKS:
+            hello = auth_runs.get((framework, "/hello"), [])
+            for route in ("/hello", "/pusher/auth", "/pusher/user-auth"):
+                runs = auth_runs.get((framework, route), [])
+                if not runs:
+                    continue
+                rps = median([r["req_per_s"] for r in runs])
+                # Round by round against the hello run just before it, then the median.
+                ratio = median([r["req_per_s"] / h["req_per_s"] for r, h in zip(runs, hello)])
+                bad = sum(r["errors"] + r["non_2xx"] for r in runs)
+                lines.append("| %s | POST %s%s | %.0f | %s | %s | %.2f |" % (
+                    framework, route, " (**%d errors**)" % bad if bad else "", rps,
+                    us(median([r["p50_us"] for r in runs])), us(median([r["p99_us"] for r in runs])),
+                    ratio))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_saved(path):
+    """Prints the tables of a run saved as JSON (BENCH_OUT's .json), e.g. to redo them."""
+    with open(path) as f:
+        raw = json.load(f)
+    trigger = {}
+    for key, runs in raw["trigger"].items():
+        name, c = key.rsplit("@", 1)
+        trigger[(name, int(c))] = runs
+    auth = {tuple(k.split(" ", 1)): v for k, v in raw["auth"].items()}
+    print(render(trigger, {int(k): v for k, v in raw["ceiling"].items()}, auth))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        render_saved(sys.argv[2])
+    else:
+        main()
