@@ -48,6 +48,10 @@ APP_ID, KEY, SECRET = "123456", "bench-key", "bench-secret"
 TRIGGER_BODY = '{"name":"my-event","channels":["my-channel"],"data":"{\\"message\\":\\"hello world\\"}"}'
 FORM_BODY = "socket_id=123.456&channel_name=private-foo"
 USER_FORM_BODY = "socket_id=123.456"
+# The routes of auth-server measured, and their bodies: hello reads nothing; hello-form reads
+# the body and answers a fixed JSON (the framework's share of an auth request).
+AUTH_ROUTES = (("/hello", FORM_BODY), ("/hello-form", FORM_BODY), ("/pusher/auth", FORM_BODY),
+               ("/pusher/user-auth", USER_FORM_BODY))
 
 
 def env_float(name, default):
@@ -267,6 +271,13 @@ def wrk(url, connections, method, body, headers, seconds):
     return result
 
 
+def process_cpu(pid):
+    """CPU seconds (user + system, all threads) a process has used, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_client(name, sink, concurrency):
     _, command = CLIENT_COMMANDS[name]
     command = command + ["--port", str(sink.port), "--concurrency", str(concurrency),
@@ -302,7 +313,8 @@ def auth_server(framework, workdir):
     # One real request each, checked, before measuring anything.
     for path, body, expect in (("/pusher/auth", FORM_BODY, b'"auth":"bench-key:'),
                                ("/pusher/user-auth", USER_FORM_BODY, b'"user_data"'),
-                               ("/hello", FORM_BODY, b"hello")):
+                               ("/hello", FORM_BODY, b"hello"),
+                               ("/hello-form", FORM_BODY, b'{"auth":"bench-key:')):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(("POST %s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n"
                        "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -377,9 +389,10 @@ def main():
             log("%s auth-server on 127.0.0.1:%d" % (framework, port))
             base = "http://127.0.0.1:%d" % port
             for round_ in range(REPEAT):
-                for route, body in (("/hello", FORM_BODY), ("/pusher/auth", FORM_BODY),
-                                    ("/pusher/user-auth", USER_FORM_BODY)):
+                for route, body in AUTH_ROUTES:
+                    before = process_cpu(proc.pid)
                     r = wrk(base + route, 64, "POST", body, form, DURATION)
+                    r["server_cpu_us"] = (process_cpu(proc.pid) - before) * 1e6 / max(r["requests"], 1)
                     auth_runs.setdefault((framework, route), []).append(r)
                     log("round %d: %s POST %s %.0f req/s" % (round_ + 1, framework, route, r["req_per_s"]))
             stop(proc)
@@ -459,22 +472,26 @@ def render(trigger_runs, ceiling_runs, auth_runs):
                      "of each round's route over that round's hello."
                      % (min(WRK_THREADS, 64), FORM_BODY, REPEAT, DURATION))
         lines.append("")
-        lines.append("| framework | route | req/s | p50 | p99 | ratio to hello |")
-        lines.append("| --- | --- | ---: | ---: | ---: | ---: |")
+        lines.append("| framework | route | req/s | p50 | p99 | ratio to hello | ratio to hello-form | server CPU µs/request |")
+        lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for framework in FRAMEWORKS:
             hello = auth_runs.get((framework, "/hello"), [])
-            for route in ("/hello", "/pusher/auth", "/pusher/user-auth"):
+            form_runs = auth_runs.get((framework, "/hello-form"), [])
+            for route, _ in AUTH_ROUTES:
                 runs = auth_runs.get((framework, route), [])
                 if not runs:
                     continue
                 rps = median([r["req_per_s"] for r in runs])
                 # Round by round against the hello run just before it, then the median.
                 ratio = median([r["req_per_s"] / h["req_per_s"] for r, h in zip(runs, hello)])
+                form_ratio = median([r["req_per_s"] / h["req_per_s"] for r, h in zip(runs, form_runs)])
                 bad = sum(r["errors"] + r["non_2xx"] for r in runs)
-                lines.append("| %s | POST %s%s | %.0f | %s | %s | %.2f |" % (
+                cpu = [r["server_cpu_us"] for r in runs if "server_cpu_us" in r]
+                lines.append("| %s | POST %s%s | %.0f | %s | %s | %.2f | %s | %s |" % (
                     framework, route, " (**%d errors**)" % bad if bad else "", rps,
                     us(median([r["p50_us"] for r in runs])), us(median([r["p99_us"] for r in runs])),
-                    ratio))
+                    ratio, "%.2f" % form_ratio if form_runs else "—",
+                    "%.1f" % median(cpu) if cpu else "—"))
         lines.append("")
     return "\n".join(lines)
 

@@ -7,6 +7,8 @@
 //! ```
 //!
 //! Routes: `GET`/`POST /hello` answers `hello` (the body, if any, is not read);
+//! `POST /hello-form` reads the whole body and answers a fixed JSON object as long as a private
+//! channel's auth answer (the framework's share of an auth request, without the library);
 //! `POST /pusher/auth` and `POST /pusher/user-auth` are the library's routes, mounted the way
 //! the examples mount them. `--workers` is the number of threads serving requests (tokio
 //! workers for axum, actix workers), the machine's cores by default. Prints
@@ -22,6 +24,10 @@ use pusher_client::{
 
 /// The plain route's answer, in both frameworks.
 const HELLO: &str = "hello";
+
+/// `/hello-form`'s answer: the shape and length of a private channel's auth answer.
+const FORM_ANSWER: &str =
+    r#"{"auth":"bench-key:0000000000000000000000000000000000000000000000000000000000000000"}"#;
 
 /// The app's client: signs the auth answers; never sends anything in this benchmark.
 fn build_client() -> Result<Pusher, pusher_client::Error> {
@@ -48,9 +54,19 @@ mod axum_app {
         HELLO
     }
 
+    /// Reads the body as the auth route does, and answers JSON without any signing.
+    async fn hello_form(body: axum::body::Bytes) -> impl axum::response::IntoResponse {
+        std::hint::black_box(body);
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            FORM_ANSWER,
+        )
+    }
+
     pub(super) fn serve(pusher: Pusher, port: u16, workers: usize) -> std::io::Result<()> {
         let app = Router::new()
             .route("/hello", get(hello).post(hello))
+            .route("/hello-form", axum::routing::post(hello_form))
             .merge(PusherAuth::new().channel(allow).user(sign_in))
             .with_state(pusher);
         tokio::runtime::Builder::new_multi_thread()
@@ -84,6 +100,14 @@ mod actix_app {
         HELLO
     }
 
+    /// Reads the body as the auth route does, and answers JSON without any signing.
+    async fn hello_form(body: web::Bytes) -> actix_web::HttpResponse {
+        std::hint::black_box(body);
+        actix_web::HttpResponse::Ok()
+            .content_type("application/json")
+            .body(FORM_ANSWER)
+    }
+
     pub(super) fn serve(pusher: Pusher, port: u16, workers: usize) -> std::io::Result<()> {
         let pusher = web::Data::new(pusher);
         actix_web::rt::System::new().block_on(async move {
@@ -92,6 +116,7 @@ mod actix_app {
                     .app_data(pusher.clone())
                     .route("/hello", web::get().to(hello))
                     .route("/hello", web::post().to(hello))
+                    .route("/hello-form", web::post().to(hello_form))
                     .service(PusherAuth::new().channel(allow).user(sign_in))
             })
             .workers(workers)
