@@ -18,7 +18,7 @@ Everything it starts is stopped on exit, Ctrl-C or SIGTERM, and checked to be go
 
 Environment: BENCH_DURATION (s per run, default 10), BENCH_WARMUP (s, default 1),
 BENCH_REPEAT (default 3), BENCH_CONCURRENCY (default "1 64"), BENCH_CLIENTS (default
-"pusher-rs pusher-rs-ct pusher045 node python"), BENCH_FRAMEWORKS (default "axum actix"),
+"pusher-rs pusher-rs-ct pusher-rs-hyper pusher-rs-hyper-ct pusher045 node python"), BENCH_FRAMEWORKS (default "axum actix"),
 BENCH_WRK_THREADS (wrk threads at concurrency > 1, default 2), BENCH_NGINX_WORKERS (default 1),
 BENCH_QUICK=1 (2 s runs, 1 round, for a smoke test), BENCH_OUT (default
 target/bench-load/report.md).
@@ -63,7 +63,7 @@ DURATION = env_float("BENCH_DURATION", 2 if QUICK else 10)
 WARMUP = env_float("BENCH_WARMUP", 0.5 if QUICK else 1)
 REPEAT = int(os.environ.get("BENCH_REPEAT", 1 if QUICK else 3))
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1 64").split()]
-CLIENTS = os.environ.get("BENCH_CLIENTS", "pusher-rs pusher-rs-ct pusher045 node python").split()
+CLIENTS = os.environ.get("BENCH_CLIENTS", "pusher-rs pusher-rs-ct pusher-rs-hyper pusher-rs-hyper-ct pusher045 node python").split()
 FRAMEWORKS = os.environ.get("BENCH_FRAMEWORKS", "axum actix").split()
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 NGINX_WORKERS = os.environ.get("BENCH_NGINX_WORKERS", "1")
@@ -75,6 +75,12 @@ CLIENT_COMMANDS = {
                   [os.path.join(RELEASE, "trigger-load"), "--runtime", "multi"]),
     "pusher-rs-ct": ("pusher-client (this workspace), tokio current-thread",
                      [os.path.join(RELEASE, "trigger-load"), "--runtime", "current"]),
+    "pusher-rs-hyper": ("pusher-client, `hyper` transport, tokio multi-thread",
+                        [os.path.join(RELEASE, "trigger-load"), "--runtime", "multi",
+                         "--transport", "hyper"]),
+    "pusher-rs-hyper-ct": ("pusher-client, `hyper` transport, tokio current-thread",
+                           [os.path.join(RELEASE, "trigger-load"), "--runtime", "current",
+                            "--transport", "hyper"]),
     "pusher045": ("`pusher` 0.4.5 (crates.io), tokio multi-thread",
                   [os.path.join(PEERS, "rust-pusher045", "release", "pusher045-load")]),
     "node": ("Node SDK (npm `pusher` 5.3.4)",
@@ -449,22 +455,25 @@ def render(trigger_runs, ceiling_runs, auth_runs):
                 median([r["peak_rss_kib"] for r in runs]) / 1024,
                 median([r["opened"] for r in runs]), max(r["peak_conns"] for r in runs)))
     lines.append("")
-    peers = [n for n in CLIENTS if n not in ("pusher-rs", "pusher-rs-ct")]
-    if "pusher-rs" in CLIENTS and peers:
-        lines.append("Throughput of pusher-client (tokio multi-thread) over each peer's, round by "
+    peers = [n for n in CLIENTS if not n.startswith("pusher-rs")]
+    ours_all = [n for n in CLIENTS if n.startswith("pusher-rs")]
+    if ours_all and peers:
+        lines.append("Throughput of each pusher-client configuration over each peer's, round by "
                      "round, median:")
         lines.append("")
-        lines.append("| concurrency | " + " | ".join("over %s" % SHORT.get(n, n) for n in peers) + " |")
-        lines.append("| ---: | " + " | ".join("---:" for _ in peers) + " |")
-        for c in CONCURRENCY:
-            ours = trigger_runs.get(("pusher-rs", c), [])
-            cells = []
-            for n in peers:
-                theirs = trigger_runs.get((n, c), [])
-                cells.append("%.1f×" % median([a["triggers_per_s"] / b["triggers_per_s"]
-                                                for a, b in zip(ours, theirs)
-                                                if b["triggers_per_s"] > 0]))
-            lines.append("| %d | %s |" % (c, " | ".join(cells)))
+        lines.append("| pusher-client | concurrency | "
+                     + " | ".join("over %s" % SHORT.get(n, n) for n in peers) + " |")
+        lines.append("| --- | ---: | " + " | ".join("---:" for _ in peers) + " |")
+        for mine in ours_all:
+            for c in CONCURRENCY:
+                ours = trigger_runs.get((mine, c), [])
+                cells = []
+                for n in peers:
+                    theirs = trigger_runs.get((n, c), [])
+                    cells.append("%.1f×" % median([a["triggers_per_s"] / b["triggers_per_s"]
+                                                    for a, b in zip(ours, theirs)
+                                                    if b["triggers_per_s"] > 0]))
+                lines.append("| %s | %d | %s |" % (CLIENT_COMMANDS[mine][0], c, " | ".join(cells)))
         lines.append("")
     if auth_runs:
         lines.append("Auth routes under wrk (64 connections, %d thread(s)), pusher-js-shaped form body "

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! trigger-load --port 8080 [--host 127.0.0.1] [--concurrency 64] [--duration 10]
-//!              [--warmup 1] [--count N] [--runtime multi|current] [--label pusher-rs]
+//!              [--warmup 1] [--count N] [--runtime multi|current]
+//!              [--transport reqwest|hyper] [--label pusher-rs]
 //! ```
 //!
 //! `--concurrency` tasks share one client (one connection pool) and each sends triggers back to
@@ -12,7 +13,8 @@
 //! and throughput are taken over the measured window only; peak RSS covers the whole run.
 //! `--runtime current` runs everything on one thread (tokio's current-thread runtime), `multi`
 //! (the default) on tokio's multi-thread runtime with one worker per core, like
-//! `#[tokio::main]`.
+//! `#[tokio::main]`. `--transport` picks the client's HTTP transport: `reqwest` (the default
+//! transport of `pusher-client`) or `hyper` (`pusher_client::transport::HyperTransport`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use pusher_bench::{
     percentile,
 };
 use pusher_client::Pusher;
+use pusher_client::transport::HyperTransport;
 
 /// Phases of a run, shared by the load tasks.
 const WARMUP: u8 = 0;
@@ -40,6 +43,7 @@ struct Args {
     warmup: Duration,
     count: Option<u64>,
     multi_thread: bool,
+    hyper: bool,
     label: String,
 }
 
@@ -54,6 +58,7 @@ impl Args {
             "warmup",
             "count",
             "runtime",
+            "transport",
             "label",
         ])?;
         let port: u16 = o.get("port", 0)?;
@@ -74,6 +79,11 @@ impl Args {
             "current" => false,
             other => return Err(format!("--runtime: {other:?} is not multi or current")),
         };
+        let hyper = match o.text("transport", "reqwest").as_str() {
+            "reqwest" => false,
+            "hyper" => true,
+            other => return Err(format!("--transport: {other:?} is not reqwest or hyper")),
+        };
         Ok(Self {
             host: o.text("host", "127.0.0.1"),
             port,
@@ -82,6 +92,7 @@ impl Args {
             warmup: seconds("warmup", 1.0)?,
             count: (count > 0).then_some(count),
             multi_thread,
+            hyper,
             label: o.text("label", "pusher-rs"),
         })
     }
@@ -90,11 +101,15 @@ impl Args {
 /// The one place the client is configured: everything at its defaults except where the sink
 /// is (plain HTTP on loopback). Alternative transports plug in here.
 fn build_client(args: &Args) -> Result<Pusher, pusher_client::Error> {
-    Pusher::builder(APP_ID, APP_KEY, APP_SECRET)
+    let builder = Pusher::builder(APP_ID, APP_KEY, APP_SECRET)
         .host(args.host.as_str())
         .port(args.port)
-        .tls(false)
-        .build()
+        .tls(false);
+    if args.hyper {
+        builder.transport(HyperTransport::new()?).build()
+    } else {
+        builder.build()
+    }
 }
 
 /// What one load task saw in the measured window.
