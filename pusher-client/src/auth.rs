@@ -657,7 +657,6 @@ impl Pusher {
         channel::check_socket_id(socket_id)?;
         channel::check_channel(channel, self.inner.limits.max_channel_name_len)?;
         let credentials = &self.inner.credentials;
-        let auth = |signature: String| format!("{}:{}", credentials.key, signature);
         let owned = || channel.to_owned();
         match (ChannelKind::of(channel), member) {
             (ChannelKind::Public, _) => {
@@ -669,7 +668,7 @@ impl Pusher {
             (ChannelKind::Presence, Some(member)) => {
                 channel::check_user_id(member.user_id())?;
                 let channel_data = serde_json::to_string(member).map_err(Error::Serialize)?;
-                let signature = credentials.sign_hex(&[
+                let auth = credentials.auth_token(&[
                     socket_id.as_bytes(),
                     b":",
                     channel.as_bytes(),
@@ -677,7 +676,7 @@ impl Pusher {
                     channel_data.as_bytes(),
                 ]);
                 Ok(ChannelAuth {
-                    auth: auth(signature),
+                    auth,
                     channel_data: Some(channel_data),
                     shared_secret: None,
                 })
@@ -694,10 +693,10 @@ impl Pusher {
                 } else {
                     None
                 };
-                let signature =
-                    credentials.sign_hex(&[socket_id.as_bytes(), b":", channel.as_bytes()]);
+                let auth =
+                    credentials.auth_token(&[socket_id.as_bytes(), b":", channel.as_bytes()]);
                 Ok(ChannelAuth {
-                    auth: auth(signature),
+                    auth,
                     channel_data: None,
                     shared_secret,
                 })
@@ -744,12 +743,9 @@ impl Pusher {
         }
         let user_data = serde_json::to_string(user).map_err(Error::Serialize)?;
         let credentials = &self.inner.credentials;
-        let signature =
-            credentials.sign_hex(&[socket_id.as_bytes(), b"::user::", user_data.as_bytes()]);
-        Ok(UserAuth {
-            auth: format!("{}:{}", credentials.key, signature),
-            user_data,
-        })
+        let auth =
+            credentials.auth_token(&[socket_id.as_bytes(), b"::user::", user_data.as_bytes()]);
+        Ok(UserAuth { auth, user_data })
     }
 }
 

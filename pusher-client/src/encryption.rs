@@ -83,6 +83,22 @@ impl MasterKey {
     pub fn decrypt(&self, channel: &str, data: &str) -> Result<Vec<u8>, CryptoError> {
         decrypt(self, channel, data)
     }
+
+    /// Seals `plaintext` for `channel` under a fresh random nonce, returning the event `data`
+    /// pusher-js decrypts (`{"nonce":"..","ciphertext":".."}`). Triggers on `private-encrypted-`
+    /// channels do this already; call it when you build events for your own HTTP stack or
+    /// queue, or to test a decrypting consumer.
+    ///
+    /// ```
+    /// let key = pusher_client::MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
+    /// let data = key.encrypt("private-encrypted-room", br#"{"text":"hi"}"#)?;
+    /// assert!(data.starts_with(r#"{"nonce":""#));
+    /// assert_eq!(key.decrypt("private-encrypted-room", &data)?, br#"{"text":"hi"}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn encrypt(&self, channel: &str, plaintext: &[u8]) -> Result<String, CryptoError> {
+        encrypt(self, channel, plaintext, &random_nonce()?)
+    }
 }
 
 impl Pusher {
@@ -145,11 +161,15 @@ pub(crate) fn encrypt(
     let sealed = cipher
         .encrypt(Nonce::from_slice(nonce), plaintext)
         .map_err(|_| CryptoError::Malformed("plaintext too large to encrypt".into()))?;
-    let payload = EncryptedPayload {
-        nonce: STANDARD.encode(nonce),
-        ciphertext: STANDARD.encode(sealed),
-    };
-    serde_json::to_string(&payload).map_err(|e| CryptoError::Malformed(e.to_string()))
+    // Base64 needs no JSON escaping, so the object is written directly into one buffer.
+    const NONCE_B64_LEN: usize = 32;
+    let mut out = String::with_capacity(31 + NONCE_B64_LEN + sealed.len().div_ceil(3) * 4);
+    out.push_str(r#"{"nonce":""#);
+    STANDARD.encode_string(nonce, &mut out);
+    out.push_str(r#"","ciphertext":""#);
+    STANDARD.encode_string(&sealed, &mut out);
+    out.push_str(r#""}"#);
+    Ok(out)
 }
 
 /// Opens an encrypted event's `data` (`{"nonce":..,"ciphertext":..}`) sent on `channel`.

@@ -217,6 +217,7 @@ mod error;
 mod event;
 mod response;
 mod retry;
+mod signed;
 mod signing;
 mod webhook;
 
@@ -241,6 +242,7 @@ pub use response::{
     PresenceUsers, TriggerResponse,
 };
 pub use retry::RetryPolicy;
+pub use signed::SignedRequest;
 pub use webhook::{
     WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError, WebhookEvent,
     WebhookSignature, sign_webhook,
