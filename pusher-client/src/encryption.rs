@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::client::Pusher;
 use crate::error::{ConfigError, CryptoError, Error};
+use crate::secretbox;
 
 /// A 32-byte end-to-end encryption master key. `Debug` never prints it.
 ///
@@ -157,17 +158,15 @@ pub(crate) fn encrypt(
     nonce: &[u8; 24],
 ) -> Result<String, CryptoError> {
     let key = master.channel_key(channel);
-    let cipher = XSalsa20Poly1305::new(Key::from_slice(&key));
-    let sealed = cipher
-        .encrypt(Nonce::from_slice(nonce), plaintext)
-        .map_err(|_| CryptoError::Malformed("plaintext too large to encrypt".into()))?;
+    let (buf, start) = secretbox::seal(&key, nonce, plaintext);
+    let sealed = &buf[start..];
     // Base64 needs no JSON escaping, so the object is written directly into one buffer.
     const NONCE_B64_LEN: usize = 32;
     let mut out = String::with_capacity(31 + NONCE_B64_LEN + sealed.len().div_ceil(3) * 4);
     out.push_str(r#"{"nonce":""#);
     STANDARD.encode_string(nonce, &mut out);
     out.push_str(r#"","ciphertext":""#);
-    STANDARD.encode_string(&sealed, &mut out);
+    STANDARD.encode_string(sealed, &mut out);
     out.push_str(r#""}"#);
     Ok(out)
 }

@@ -217,6 +217,7 @@ mod error;
 mod event;
 mod response;
 mod retry;
+mod secretbox;
 mod signed;
 mod signing;
 mod webhook;
