@@ -5,8 +5,10 @@
 //! `scripts/bench-micro` runs these and the Node and Python SDKs on the same operations.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use cpu_time::ThreadTime;
+use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
@@ -84,7 +86,7 @@ fn keyed_state() -> HmacSha256 {
     <HmacSha256 as hmac::KeyInit>::new_from_slice(SECRET.as_bytes()).expect("any length")
 }
 
-fn auth(c: &mut Criterion) {
+fn auth(c: &mut Criterion<Clock>) {
     let pusher = pusher();
     let keyed = keyed_state();
     let private = ChannelAuthRequest::new(SOCKET_ID, "private-foobar");
@@ -128,7 +130,7 @@ fn auth(c: &mut Criterion) {
     g.finish();
 }
 
-fn trigger(c: &mut Criterion) {
+fn trigger(c: &mut Criterion<Clock>) {
     let pusher = pusher();
     let keyed = keyed_state();
     // The same string-to-sign shape the trigger signs (body_md5 of a body like the real one).
@@ -164,7 +166,7 @@ fn trigger(c: &mut Criterion) {
     g.finish();
 }
 
-fn webhook(c: &mut Criterion) {
+fn webhook(c: &mut Criterion<Clock>) {
     let pusher = pusher();
     let keyed = keyed_state();
     let mut g = c.benchmark_group("webhook");
@@ -197,7 +199,7 @@ fn webhook(c: &mut Criterion) {
     g.finish();
 }
 
-fn encryption(c: &mut Criterion) {
+fn encryption(c: &mut Criterion<Clock>) {
     let pusher = pusher();
     let master = MasterKey::from_base64(MASTER_KEY).expect("valid key");
     let plaintext = vec![b'a'; 1024];
@@ -214,6 +216,13 @@ fn encryption(c: &mut Criterion) {
     g.bench_function("trigger_sign_1k", |b| {
         b.iter(|| pusher.trigger(channel, "my-event", black_box(&text)).sign())
     });
+    g.bench_function("os_random_nonce", |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            getrandom::fill(&mut nonce).expect("the OS gives random bytes");
+            nonce
+        })
+    });
     g.bench_function("raw_seal_1k", |b| {
         b.iter(|| {
             cipher
@@ -224,9 +233,105 @@ fn encryption(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    // Short runs: the machine is shared; scripts/bench-micro repeats and takes medians.
+/// What the benches time: this thread's CPU time by default, so that other processes on a
+/// shared machine (other builds, the peers' runs) do not inflate the figures; wall-clock time
+/// with `BENCH_CLOCK=wall`. The operations are single-threaded and do no I/O, so on an idle
+/// machine the two agree. `benches/compare/*` time the peers the same way.
+struct Clock {
+    cpu: bool,
+}
+
+enum Start {
+    Cpu(ThreadTime),
+    Wall(Instant),
+}
+
+impl Measurement for Clock {
+    type Intermediate = Start;
+    type Value = Duration;
+
+    fn start(&self) -> Start {
+        if self.cpu {
+            Start::Cpu(ThreadTime::now())
+        } else {
+            Start::Wall(Instant::now())
+        }
+    }
+
+    fn end(&self, start: Start) -> Duration {
+        match start {
+            Start::Cpu(t) => t.elapsed(),
+            Start::Wall(t) => t.elapsed(),
+        }
+    }
+
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &Nanos
+    }
+}
+
+/// Formats nanoseconds as criterion's wall-time formatter does.
+struct Nanos;
+
+impl ValueFormatter for Nanos {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = if typical < 1e3 {
+            (1.0, "ns")
+        } else if typical < 1e6 {
+            (1e-3, "µs")
+        } else if typical < 1e9 {
+            (1e-6, "ms")
+        } else {
+            (1e-9, "s")
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        throughput: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        let per_iteration = match throughput {
+            Throughput::Bytes(n) | Throughput::BytesDecimal(n) => *n as f64 / 1e6,
+            Throughput::Elements(n) | Throughput::ElementsAndBytes { elements: n, .. } => {
+                *n as f64 / 1e6
+            }
+            Throughput::Bits(n) => *n as f64 / 8e6,
+        };
+        values
+            .iter_mut()
+            .for_each(|v| *v = per_iteration * 1e9 / *v);
+        match throughput {
+            Throughput::Elements(_) | Throughput::ElementsAndBytes { .. } => "Melem/s",
+            _ => "MB/s",
+        }
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn config() -> Criterion<Clock> {
+    let cpu = std::env::var("BENCH_CLOCK").map_or(true, |clock| clock != "wall");
+    // Short runs: the machine is shared; criterion reports the median of the samples.
     Criterion::default()
+        .with_measurement(Clock { cpu })
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(50)
