@@ -533,15 +533,10 @@ impl ChannelAuth {
     /// # Ok::<(), pusher_client::Error>(())
     /// ```
     pub fn to_json(&self) -> String {
-        let mut map = Map::new();
-        map.insert("auth".into(), Value::String(self.auth.clone()));
-        if let Some(data) = &self.channel_data {
-            map.insert("channel_data".into(), Value::String(data.clone()));
-        }
-        if let Some(secret) = &self.shared_secret {
-            map.insert("shared_secret".into(), Value::String(secret.clone()));
-        }
-        Value::Object(map).to_string()
+        // Fields in declaration order, which is also the alphabetical order pusher-js has
+        // always been sent; no intermediate map or copies.
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| unreachable!("string fields always serialise"))
     }
 }
 
@@ -612,10 +607,9 @@ impl UserAuth {
     /// # Ok::<(), pusher_client::Error>(())
     /// ```
     pub fn to_json(&self) -> String {
-        let mut map = Map::new();
-        map.insert("auth".into(), Value::String(self.auth.clone()));
-        map.insert("user_data".into(), Value::String(self.user_data.clone()));
-        Value::Object(map).to_string()
+        // Fields in declaration order (also alphabetical, as before); no intermediate map.
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| unreachable!("string fields always serialise"))
     }
 }
 
@@ -804,6 +798,33 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn to_json_has_every_field_in_order() {
+        let pusher = Pusher::builder("1", "k", "s")
+            .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .build()
+            .unwrap();
+        let encrypted = pusher
+            .authorize_channel(&ChannelAuthRequest::new("1.1", "private-encrypted-x"), None)
+            .unwrap();
+        let expected =
+            json!({"auth": encrypted.auth(), "shared_secret": encrypted.shared_secret()});
+        assert_eq!(encrypted.to_json(), expected.to_string());
+        let member = PresenceMember::new("u\"1")
+            .user_info(json!({"n": "é"}))
+            .unwrap();
+        let presence = pusher
+            .authorize_channel(&ChannelAuthRequest::new("1.1", "presence-x"), Some(&member))
+            .unwrap();
+        let expected = json!({"auth": presence.auth(), "channel_data": presence.channel_data()});
+        assert_eq!(presence.to_json(), expected.to_string());
+        let user = pusher
+            .authenticate_user(&UserAuthRequest::new("1.1"), &UserData::new("u\"1"))
+            .unwrap();
+        let expected = json!({"auth": user.auth(), "user_data": user.user_data()});
+        assert_eq!(user.to_json(), expected.to_string());
     }
 
     #[test]
