@@ -1,13 +1,16 @@
-//! NaCl's `crypto_secretbox` seal (XSalsa20-Poly1305), with a Salsa20 keystream that computes
-//! four blocks at once.
+//! NaCl's `crypto_secretbox` seal (XSalsa20-Poly1305), written for speed: encrypting a
+//! trigger's payload is the client's most expensive CPU path.
 //!
-//! Encrypting a trigger's payload is dominated by the Salsa20 keystream, and the RustCrypto
-//! `salsa20` crate computes one 64-byte block at a time in scalar code. Here the 16 state words
-//! of four consecutive blocks are kept as `[u32; 4]` lanes, which the compiler turns into SIMD
-//! on any x86-64 (SSE2) or AArch64 (NEON) target without `unsafe` or target-specific code.
-//! Only sealing lives here; opening stays on `crypto_secretbox`, and the tests check this seal
-//! against it byte for byte (and against libsodium's known answers, in `encryption.rs`).
-//! Salsa20 is add-rotate-xor only, so the lanes keep it constant-time.
+//! - Salsa20: the RustCrypto `salsa20` crate computes one 64-byte block at a time in scalar
+//!   code. Here the 16 state words of four consecutive blocks are kept in `wide::u32x4` lanes,
+//!   which compile to SSE2 on x86-64 and NEON on AArch64, in safe code.
+//! - Poly1305: the `poly1305` crate's AVX2 backend calls its intrinsics out of line; 44/44/42-bit
+//!   limbs with 64x64->128-bit products are faster here.
+//!
+//! Both are add-rotate-xor or branch-free arithmetic on secret data, so constant-time. Only
+//! sealing lives here; opening stays on `crypto_secretbox`. The tests check this seal against
+//! `crypto_secretbox` byte for byte, Poly1305 against RFC 8439 and the `poly1305` crate, and
+//! `encryption.rs` against libsodium's known answers.
 
 use wide::u32x4;
 
