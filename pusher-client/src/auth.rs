@@ -533,15 +533,10 @@ impl ChannelAuth {
     /// # Ok::<(), pusher_client::Error>(())
     /// ```
     pub fn to_json(&self) -> String {
-        let mut map = Map::new();
-        map.insert("auth".into(), Value::String(self.auth.clone()));
-        if let Some(data) = &self.channel_data {
-            map.insert("channel_data".into(), Value::String(data.clone()));
-        }
-        if let Some(secret) = &self.shared_secret {
-            map.insert("shared_secret".into(), Value::String(secret.clone()));
-        }
-        Value::Object(map).to_string()
+        // Fields in declaration order, which is also the alphabetical order pusher-js has
+        // always been sent; no intermediate map or copies.
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| unreachable!("string fields always serialise"))
     }
 }
 
@@ -612,10 +607,9 @@ impl UserAuth {
     /// # Ok::<(), pusher_client::Error>(())
     /// ```
     pub fn to_json(&self) -> String {
-        let mut map = Map::new();
-        map.insert("auth".into(), Value::String(self.auth.clone()));
-        map.insert("user_data".into(), Value::String(self.user_data.clone()));
-        Value::Object(map).to_string()
+        // Fields in declaration order (also alphabetical, as before); no intermediate map.
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| unreachable!("string fields always serialise"))
     }
 }
 
@@ -657,7 +651,6 @@ impl Pusher {
         channel::check_socket_id(socket_id)?;
         channel::check_channel(channel, self.inner.limits.max_channel_name_len)?;
         let credentials = &self.inner.credentials;
-        let auth = |signature: String| format!("{}:{}", credentials.key, signature);
         let owned = || channel.to_owned();
         match (ChannelKind::of(channel), member) {
             (ChannelKind::Public, _) => {
@@ -669,7 +662,7 @@ impl Pusher {
             (ChannelKind::Presence, Some(member)) => {
                 channel::check_user_id(member.user_id())?;
                 let channel_data = serde_json::to_string(member).map_err(Error::Serialize)?;
-                let signature = credentials.sign_hex(&[
+                let auth = credentials.auth_token(&[
                     socket_id.as_bytes(),
                     b":",
                     channel.as_bytes(),
@@ -677,7 +670,7 @@ impl Pusher {
                     channel_data.as_bytes(),
                 ]);
                 Ok(ChannelAuth {
-                    auth: auth(signature),
+                    auth,
                     channel_data: Some(channel_data),
                     shared_secret: None,
                 })
@@ -694,10 +687,10 @@ impl Pusher {
                 } else {
                     None
                 };
-                let signature =
-                    credentials.sign_hex(&[socket_id.as_bytes(), b":", channel.as_bytes()]);
+                let auth =
+                    credentials.auth_token(&[socket_id.as_bytes(), b":", channel.as_bytes()]);
                 Ok(ChannelAuth {
-                    auth: auth(signature),
+                    auth,
                     channel_data: None,
                     shared_secret,
                 })
@@ -744,12 +737,9 @@ impl Pusher {
         }
         let user_data = serde_json::to_string(user).map_err(Error::Serialize)?;
         let credentials = &self.inner.credentials;
-        let signature =
-            credentials.sign_hex(&[socket_id.as_bytes(), b"::user::", user_data.as_bytes()]);
-        Ok(UserAuth {
-            auth: format!("{}:{}", credentials.key, signature),
-            user_data,
-        })
+        let auth =
+            credentials.auth_token(&[socket_id.as_bytes(), b"::user::", user_data.as_bytes()]);
+        Ok(UserAuth { auth, user_data })
     }
 }
 
@@ -808,6 +798,33 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn to_json_has_every_field_in_order() {
+        let pusher = Pusher::builder("1", "k", "s")
+            .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .build()
+            .unwrap();
+        let encrypted = pusher
+            .authorize_channel(&ChannelAuthRequest::new("1.1", "private-encrypted-x"), None)
+            .unwrap();
+        let expected =
+            json!({"auth": encrypted.auth(), "shared_secret": encrypted.shared_secret()});
+        assert_eq!(encrypted.to_json(), expected.to_string());
+        let member = PresenceMember::new("u\"1")
+            .user_info(json!({"n": "é"}))
+            .unwrap();
+        let presence = pusher
+            .authorize_channel(&ChannelAuthRequest::new("1.1", "presence-x"), Some(&member))
+            .unwrap();
+        let expected = json!({"auth": presence.auth(), "channel_data": presence.channel_data()});
+        assert_eq!(presence.to_json(), expected.to_string());
+        let user = pusher
+            .authenticate_user(&UserAuthRequest::new("1.1"), &UserData::new("u\"1"))
+            .unwrap();
+        let expected = json!({"auth": user.auth(), "user_data": user.user_data()});
+        assert_eq!(user.to_json(), expected.to_string());
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::response::{
     BatchResponse, ChannelCounts, ChannelInfo, ChannelList, PresenceUsers, TriggerResponse,
 };
 use crate::retry::{self, RetryPolicy};
+use crate::signed::SignedRequest;
 use crate::signing::{self, Credentials};
 use crate::transport::{ResponseBody, SendError, SendErrorKind, Transport};
 
@@ -1001,6 +1002,40 @@ impl Trigger<'_> {
 
     /// Validates and sends the trigger.
     pub async fn send(self) -> Result<TriggerResponse, Error> {
+        let body = self.body()?;
+        let (status, bytes) = self
+            .pusher
+            .request_with_key(
+                Method::POST,
+                "/events",
+                &[],
+                Some(body),
+                self.idempotency_key.as_deref(),
+            )
+            .await?;
+        parse(status, &bytes)
+    }
+
+    /// Validates and signs the trigger without sending it: the request awaiting it would send
+    /// (signed with the client's clock), for your own HTTP stack or to send later (within
+    /// Pusher's 600 s timestamp window). No retry policy applies; encryption does, with a
+    /// fresh nonce.
+    ///
+    /// ```
+    /// # let pusher = pusher_client::Pusher::builder("3", "key", "secret").build()?;
+    /// let request = pusher.trigger("orders", "created", r#"{"id":42}"#).sign()?;
+    /// assert_eq!(request.method(), "POST");
+    /// assert!(request.url().contains("/apps/3/events?auth_key=key&auth_timestamp="));
+    /// assert!(pusher.trigger("bad channel", "e", "x").sign().is_err()); // validated first
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn sign(self) -> Result<SignedRequest, Error> {
+        let body = self.body()?;
+        self.pusher.sign_post("/events", body, self.idempotency_key)
+    }
+
+    /// Validates the trigger and serialises its body (encrypting the data when needed).
+    fn body(&self) -> Result<Vec<u8>, Error> {
         let pusher = self.pusher;
         pusher.check_channels(&self.channels)?;
         channel::check_event_name(&self.event, pusher.inner.limits.max_event_name_len)?;
@@ -1009,16 +1044,14 @@ impl Trigger<'_> {
         }
         check_info(&self.channels, self.info)?;
         let data = pusher.payload_for(&self.channels, &self.data)?;
-        pusher
-            .send_trigger(
-                &self.channels,
-                &self.event,
-                &data,
-                self.socket_id.as_deref(),
-                self.info,
-                self.idempotency_key.as_deref(),
-            )
-            .await
+        serde_json::to_vec(&WireTrigger {
+            name: &self.event,
+            data: &data,
+            channels: &self.channels,
+            socket_id: self.socket_id.as_deref(),
+            info: self.info.to_param(),
+        })
+        .map_err(Error::Serialize)
     }
 }
 

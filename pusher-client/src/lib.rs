@@ -220,6 +220,8 @@ mod error;
 mod event;
 mod response;
 mod retry;
+mod secretbox;
+mod signed;
 mod signing;
 pub mod transport;
 mod webhook;
@@ -245,6 +247,7 @@ pub use response::{
     PresenceUsers, TriggerResponse,
 };
 pub use retry::RetryPolicy;
+pub use signed::SignedRequest;
 pub use webhook::{
     WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError, WebhookEvent,
     WebhookSignature, sign_webhook,

@@ -4,6 +4,7 @@
 //! `auth_signature`, keys lower-cased and sorted, values *raw*; on the wire the same values are
 //! percent-escaped. PATH is signed exactly as it is sent (already percent-encoded).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -55,11 +56,29 @@ impl Credentials {
 
     /// hex(HMAC-SHA256(secret, parts concatenated)).
     pub(crate) fn sign_hex(&self, parts: &[&[u8]]) -> String {
+        let mut hex = [0u8; 64];
+        self.sign_hex_into(parts, &mut hex).to_owned()
+    }
+
+    /// hex(HMAC-SHA256(secret, parts concatenated)), written into `hex` (no allocation).
+    pub(crate) fn sign_hex_into<'h>(&self, parts: &[&[u8]], hex: &'h mut [u8; 64]) -> &'h str {
         let mut mac = self.mac.clone();
         for part in parts {
             mac.update(part);
         }
-        hex::encode(mac.finalize().into_bytes())
+        hex_into(&mac.finalize().into_bytes(), hex)
+    }
+
+    /// `KEY:hex(HMAC-SHA256(secret, parts concatenated))`, the `auth` value pusher-js expects,
+    /// built in one allocation.
+    pub(crate) fn auth_token(&self, parts: &[&[u8]]) -> String {
+        let mut hex = [0u8; 64];
+        let signature = self.sign_hex_into(parts, &mut hex);
+        let mut auth = String::with_capacity(self.key.len() + 1 + signature.len());
+        auth.push_str(&self.key);
+        auth.push(':');
+        auth.push_str(signature);
+        auth
     }
 
     /// Constant-time check of a raw MAC over `data`.
@@ -80,6 +99,7 @@ impl fmt::Debug for Credentials {
 }
 
 /// Hex MD5 of the body bytes.
+#[cfg(test)]
 pub(crate) fn body_md5(body: &[u8]) -> String {
     hex::encode(Md5::digest(body))
 }
@@ -101,11 +121,47 @@ pub(crate) fn signed_query(
     body: Option<&[u8]>,
     timestamp: u64,
 ) -> Result<String, ValidationError> {
-    let timestamp = timestamp.to_string();
-    let md5 = body.map(body_md5);
-    let mut all: Vec<(String, &str)> = Vec::with_capacity(params.len() + 4);
+    let mut out = String::with_capacity(path.len() + 200);
+    out.push_str(path);
+    write_signed_query(
+        &mut out,
+        0..path.len(),
+        credentials,
+        method,
+        params,
+        body,
+        timestamp,
+    )?;
+    out.replace_range(..path.len(), "");
+    Ok(out)
+}
+
+/// Appends the signed query string for one request to `out`, whose `path` range holds the
+/// request path (already encoded, signed as sent).
+///
+/// The hot path of every API call, so it allocates nothing beyond `out`'s growth when no
+/// caller parameter needs lower-casing: the string to sign is streamed into a clone of the
+/// pre-keyed MAC instead of being built, and digests are hex-encoded on the stack.
+pub(crate) fn write_signed_query(
+    out: &mut String,
+    path: std::ops::Range<usize>,
+    credentials: &Credentials,
+    method: &str,
+    params: &[(&str, &str)],
+    body: Option<&[u8]>,
+    timestamp: u64,
+) -> Result<(), ValidationError> {
+    let mut timestamp_buf = [0u8; 20];
+    let timestamp = decimal(timestamp, &mut timestamp_buf);
+    let mut md5_buf = [0u8; 32];
+    let md5 = body.map(|body| hex_into(&Md5::digest(body), &mut md5_buf));
+    let mut all: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(params.len() + 4);
     for (key, value) in params {
-        let lower = key.to_ascii_lowercase();
+        let lower = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(key.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(*key)
+        };
         if is_reserved_param(&lower) {
             return Err(ValidationError::ReservedParameter {
                 name: (*key).to_owned(),
@@ -118,41 +174,69 @@ pub(crate) fn signed_query(
         }
         all.push((lower, value));
     }
-    all.push(("auth_key".into(), &credentials.key));
-    all.push(("auth_timestamp".into(), &timestamp));
-    all.push(("auth_version".into(), "1.0"));
-    if let Some(md5) = &md5 {
-        all.push(("body_md5".into(), md5));
+    all.push((Cow::Borrowed("auth_key"), &credentials.key));
+    all.push((Cow::Borrowed("auth_timestamp"), timestamp));
+    all.push((Cow::Borrowed("auth_version"), "1.0"));
+    if let Some(md5) = md5 {
+        all.push((Cow::Borrowed("body_md5"), md5));
     }
-    all.sort_by(|a, b| a.0.cmp(&b.0));
-    if let Some(w) = all.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(ValidationError::ReservedParameter {
-            name: format!("{} (given twice)", w[0].0),
-        });
+    if !params.is_empty() {
+        // Without caller parameters the four above are already in order.
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = all.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(ValidationError::ReservedParameter {
+                name: format!("{} (given twice)", w[0].0),
+            });
+        }
     }
 
-    let mut to_sign = String::with_capacity(method.len() + path.len() + 128);
-    let mut wire = String::with_capacity(160);
-    to_sign.push_str(method);
-    to_sign.push('\n');
-    to_sign.push_str(path);
-    to_sign.push('\n');
+    let mut mac = credentials.mac.clone();
+    mac.update(method.as_bytes());
+    mac.update(b"\n");
+    mac.update(out[path].as_bytes());
+    mac.update(b"\n");
     for (i, (key, value)) in all.iter().enumerate() {
         if i > 0 {
-            to_sign.push('&');
-            wire.push('&');
+            mac.update(b"&");
+            out.push('&');
         }
-        to_sign.push_str(key);
-        to_sign.push('=');
-        to_sign.push_str(value);
-        wire.push_str(&utf8_percent_encode(key, QUERY_VALUE).to_string());
-        wire.push('=');
-        wire.push_str(&utf8_percent_encode(value, QUERY_VALUE).to_string());
+        mac.update(key.as_bytes());
+        mac.update(b"=");
+        mac.update(value.as_bytes());
+        out.extend(utf8_percent_encode(key, QUERY_VALUE));
+        out.push('=');
+        out.extend(utf8_percent_encode(value, QUERY_VALUE));
     }
-    let signature = credentials.sign_hex(&[to_sign.as_bytes()]);
-    wire.push_str("&auth_signature=");
-    wire.push_str(&signature);
-    Ok(wire)
+    let mut signature = [0u8; 64];
+    out.push_str("&auth_signature=");
+    out.push_str(hex_into(&mac.finalize().into_bytes(), &mut signature));
+    Ok(())
+}
+
+/// Lower-case hex of `bytes` in `buf`, which must be exactly twice as long.
+pub(crate) fn hex_into<'b>(bytes: &[u8], buf: &'b mut [u8]) -> &'b str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (byte, pair) in bytes.iter().zip(buf.chunks_exact_mut(2)) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    }
+    // Only ASCII hex digits were written.
+    std::str::from_utf8(buf).unwrap_or_else(|_| unreachable!("hex digits are ASCII"))
+}
+
+/// `n` in decimal, written at the end of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[start..]).unwrap_or_else(|_| unreachable!("digits are ASCII"))
 }
 
 #[cfg(test)]
@@ -242,6 +326,21 @@ mod tests {
             encode_path_segment("a b&c+d/é?#%"),
             "a%20b%26c%2Bd%2F%C3%A9%3F%23%25"
         );
+    }
+
+    #[test]
+    fn stack_hex_and_decimal() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let mut buf = vec![0u8; 512];
+        assert_eq!(hex_into(&bytes, &mut buf), hex::encode(&bytes));
+        for n in [0, 7, 10, 1353088179, 5_000_000_000, u64::MAX] {
+            assert_eq!(decimal(n, &mut [0u8; 20]), n.to_string());
+        }
+        let creds = Credentials::new("key", "secret");
+        let parts: [&[u8]; 3] = [b"1.2", b":", b"private-a"];
+        let hex = creds.sign_hex(&parts);
+        assert_eq!(hex, creds.sign_hex(&[b"1.2:private-a"]));
+        assert_eq!(creds.auth_token(&parts), format!("key:{hex}"));
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! it parses anything. The core takes header values as plain strings and the body as bytes, so it
 //! works with any web framework (finding the headers, case-insensitively, is the caller's job).
 
+use std::fmt;
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use serde::de::{DeserializeOwned, Deserializer, Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -264,63 +265,64 @@ impl WebhookEvent {
         }
     }
 
-    fn from_object(object: Map<String, Value>) -> Result<Self, String> {
-        let name = match object.get("name") {
-            Some(Value::String(name)) => name.clone(),
-            _ => return Err("an event has no \"name\" string".into()),
+    fn from_fields(mut fields: EventFields) -> Result<Self, String> {
+        let Some(Value::String(name)) = fields.take(Field::Name) else {
+            return Err("an event has no \"name\" string".into());
         };
-        let string = |field: &str| -> Result<String, String> {
-            match object.get(field) {
-                Some(Value::String(s)) => Ok(s.clone()),
-                Some(_) => Err(format!("{name} event: {field} is not a string")),
-                None => Err(format!("{name} event: {field} is missing")),
+        let string = |fields: &mut EventFields, field: Field| -> Result<String, String> {
+            match fields.take(field) {
+                Some(Value::String(s)) => Ok(s),
+                Some(_) => Err(format!("{name} event: {} is not a string", field.as_str())),
+                None => Err(format!("{name} event: {} is missing", field.as_str())),
             }
         };
-        let id = |field: &str| -> Result<Option<String>, String> {
-            match object.get(field) {
+        let id = |fields: &mut EventFields, field: Field| -> Result<Option<String>, String> {
+            match fields.take(field) {
                 None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::String(s)) => Ok(Some(s)),
                 Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
                 Some(_) => Err(format!(
-                    "{name} event: {field} is not a string or an integer"
+                    "{name} event: {} is not a string or an integer",
+                    field.as_str()
                 )),
             }
         };
-        let required_id = |field: &str| -> Result<String, String> {
-            id(field)?.ok_or_else(|| format!("{name} event: {field} is missing"))
+        let required_id = |fields: &mut EventFields, field: Field| -> Result<String, String> {
+            id(fields, field)?.ok_or_else(|| format!("{name} event: {} is missing", field.as_str()))
         };
+        let f = &mut fields;
         let event = match name.as_str() {
             "channel_occupied" => WebhookEvent::ChannelOccupied {
-                channel: string("channel")?,
+                channel: string(f, Field::Channel)?,
             },
             "channel_vacated" => WebhookEvent::ChannelVacated {
-                channel: string("channel")?,
+                channel: string(f, Field::Channel)?,
             },
             "member_added" => WebhookEvent::MemberAdded {
-                channel: string("channel")?,
-                user_id: required_id("user_id")?,
+                channel: string(f, Field::Channel)?,
+                user_id: required_id(f, Field::UserId)?,
             },
             "member_removed" => WebhookEvent::MemberRemoved {
-                channel: string("channel")?,
-                user_id: required_id("user_id")?,
+                channel: string(f, Field::Channel)?,
+                user_id: required_id(f, Field::UserId)?,
             },
             "client_event" => WebhookEvent::ClientEvent {
-                channel: string("channel")?,
-                event: string("event")?,
-                data: match object.get("data") {
-                    Some(Value::String(s)) => s.clone(),
+                channel: string(f, Field::Channel)?,
+                event: string(f, Field::Event)?,
+                data: match f.take(Field::Data) {
+                    Some(Value::String(s)) => s,
                     Some(other) => other.to_string(),
                     None => return Err(format!("{name} event: data is missing")),
                 },
-                socket_id: id("socket_id")?,
-                user_id: id("user_id")?,
+                socket_id: id(f, Field::SocketId)?,
+                user_id: id(f, Field::UserId)?,
             },
             "cache_miss" => WebhookEvent::CacheMiss {
-                channel: string("channel")?,
+                channel: string(f, Field::Channel)?,
             },
             "subscription_count" => WebhookEvent::SubscriptionCount {
-                channel: string("channel")?,
-                subscription_count: match object.get("subscription_count") {
+                channel: string(f, Field::Channel)?,
+                subscription_count: match f.take(Field::SubscriptionCount) {
                     Some(Value::Number(n)) => n.as_u64(),
                     Some(Value::String(s)) => s.parse().ok(),
                     _ => None,
@@ -330,9 +332,11 @@ impl WebhookEvent {
                 })?,
             },
             _ => {
+                let mut payload = fields.into_map();
+                payload.insert("name".into(), Value::String(name.clone()));
                 return Ok(WebhookEvent::Unknown {
                     name,
-                    payload: Value::Object(object),
+                    payload: Value::Object(payload),
                 });
             }
         };
@@ -396,8 +400,123 @@ impl WebhookEvent {
 
 impl<'de> Deserialize<'de> for WebhookEvent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let object = Map::<String, Value>::deserialize(d)?;
-        WebhookEvent::from_object(object).map_err(D::Error::custom)
+        let fields = d.deserialize_map(EventFieldsVisitor)?;
+        WebhookEvent::from_fields(fields).map_err(D::Error::custom)
+    }
+}
+
+/// The fields a known event can have, each in its own slot, so an event is parsed without
+/// allocating its keys or building a map; anything else is kept for unknown events only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Channel,
+    UserId,
+    Event,
+    Data,
+    SocketId,
+    SubscriptionCount,
+}
+
+impl Field {
+    const ALL: [Field; 7] = [
+        Field::Name,
+        Field::Channel,
+        Field::UserId,
+        Field::Event,
+        Field::Data,
+        Field::SocketId,
+        Field::SubscriptionCount,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Channel => "channel",
+            Field::UserId => "user_id",
+            Field::Event => "event",
+            Field::Data => "data",
+            Field::SocketId => "socket_id",
+            Field::SubscriptionCount => "subscription_count",
+        }
+    }
+
+    fn of(key: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == key)
+    }
+}
+
+/// One event object as received: known fields in slots (the last of duplicates wins, as in a
+/// JSON map), the rest by name.
+#[derive(Default)]
+struct EventFields {
+    slots: [Option<Value>; 7],
+    rest: Map<String, Value>,
+}
+
+impl EventFields {
+    fn take(&mut self, field: Field) -> Option<Value> {
+        self.slots[field as usize].take()
+    }
+
+    /// Everything still held, as the JSON object it came from.
+    fn into_map(self) -> Map<String, Value> {
+        let mut map = self.rest;
+        for (field, value) in Field::ALL.into_iter().zip(self.slots) {
+            if let Some(value) = value {
+                map.insert(field.as_str().to_owned(), value);
+            }
+        }
+        map
+    }
+}
+
+/// An event object's key: a known field (matched without allocating) or any other name.
+enum Key {
+    Known(Field),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(Field::of(key).map_or_else(|| Key::Other(key.to_owned()), Key::Known))
+            }
+            fn visit_string<E: serde::de::Error>(self, key: String) -> Result<Key, E> {
+                Ok(Field::of(&key).map_or(Key::Other(key), Key::Known))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct EventFieldsVisitor;
+
+impl<'de> Visitor<'de> for EventFieldsVisitor {
+    type Value = EventFields;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<EventFields, A::Error> {
+        let mut fields = EventFields::default();
+        while let Some(key) = access.next_key::<Key>()? {
+            let value: Value = access.next_value()?;
+            match key {
+                Key::Known(field) => fields.slots[field as usize] = Some(value),
+                Key::Other(name) => {
+                    fields.rest.insert(name, value);
+                }
+            }
+        }
+        Ok(fields)
     }
 }
 
@@ -469,7 +588,11 @@ struct TimeOnly {
 }
 
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
-    serde_json::from_slice(body).map_err(|e| WebhookError::BadPayload(e.to_string()))
+    // One UTF-8 check of the whole body (JSON is UTF-8) is much cheaper than serde_json's check
+    // of every string in turn; anything it refuses, `from_slice` would refuse too.
+    let text = std::str::from_utf8(body)
+        .map_err(|e| WebhookError::BadPayload(format!("the body is not UTF-8: {e}")))?;
+    serde_json::from_str(text).map_err(|e| WebhookError::BadPayload(e.to_string()))
 }
 
 impl Pusher {
@@ -643,13 +766,15 @@ impl Pusher {
     ) -> Result<(), WebhookError> {
         self.check_webhook_headers(key, signature)?;
         let key = key.unwrap_or_default().trim();
-        let signature = signature.unwrap_or_default().trim();
+        let signature_hex = signature.unwrap_or_default().trim();
         let mut candidates = self
             .inner
             .webhook_credentials
             .iter()
             .filter(|c| c.key == key);
-        let signature = hex::decode(signature).map_err(|_| WebhookError::MalformedSignature)?;
+        let mut signature = [0u8; SIGNATURE_LEN];
+        hex::decode_to_slice(signature_hex, &mut signature)
+            .map_err(|_| WebhookError::MalformedSignature)?;
         // Every pair with this key is tried (a secret may be rotated under the same key).
         if candidates.any(|c| c.verify(body, &signature)) {
             Ok(())

@@ -186,3 +186,60 @@ async fn server_clock_offset_is_configurable() {
         .expect("client");
     pusher.channels().await.expect("clocks agree again");
 }
+
+/// `Trigger::sign` hands back exactly what awaiting the trigger sends: sent by a plain HTTP
+/// client of our own, the fake server (which verifies signatures independently) accepts it.
+#[tokio::test]
+async fn a_signed_trigger_sent_by_another_http_stack_is_accepted() {
+    let server = FakePusher::start().await;
+    let pusher = server.client();
+    let request = pusher
+        .trigger(["orders", "audit"], "created", r#"{"id":42}"#)
+        .exclude("123.456")
+        .idempotency_key("order-42")
+        .sign()
+        .expect("valid trigger");
+    assert_eq!(request.method(), "POST");
+    assert!(
+        request.url().starts_with(&server.url()),
+        "{} vs {}",
+        request.url(),
+        server.url()
+    );
+    assert!(request.url().ends_with(request.path_and_query()));
+    let headers: Vec<_> = request.headers().collect();
+    assert!(headers.contains(&("Content-Type", "application/json")));
+    assert!(headers.contains(&("X-Idempotency-Key", "order-42")));
+    assert!(headers.iter().any(
+        |(name, value)| *name == "X-Pusher-Library" && value.starts_with("pusher-client-rust/")
+    ));
+    assert!(!format!("{request:?}").contains("auth_signature"));
+
+    let answer = pusher_tests::raw_request(
+        server.addr(),
+        request.method(),
+        request.path_and_query(),
+        request.body(),
+    )
+    .await
+    .expect("the fake server answers");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let recorded = server.last_request().expect("one request");
+    assert!(recorded.authenticated(), "{:?}", recorded.refusal);
+    assert_eq!(
+        recorded.param("body_md5"),
+        Some(md5_hex(request.body()).as_str())
+    );
+    let events = server.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].channels, ["orders", "audit"]);
+    assert_eq!(events[0].name, "created");
+    assert_eq!(events[0].data, r#"{"id":42}"#);
+    assert_eq!(events[0].socket_id.as_deref(), Some("123.456"));
+
+    // Validated before anything is signed.
+    assert!(matches!(
+        pusher.trigger("bad channel", "e", "d").sign(),
+        Err(Error::Validation(_))
+    ));
+}
