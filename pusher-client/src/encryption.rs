@@ -9,14 +9,15 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use crypto_secretbox::aead::{Aead, KeyInit};
+use crypto_secretbox::aead::{Aead, AeadInPlace, KeyInit};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::client::Pusher;
 use crate::error::{ConfigError, CryptoError, Error};
-use crate::secretbox;
+/// Bytes of a Poly1305 tag.
+const TAG_LEN: usize = 16;
 
 /// A 32-byte end-to-end encryption master key. `Debug` never prints it.
 ///
@@ -158,8 +159,15 @@ pub(crate) fn encrypt(
     nonce: &[u8; 24],
 ) -> Result<String, CryptoError> {
     let key = master.channel_key(channel);
-    let (buf, start) = secretbox::seal(&key, nonce, plaintext);
-    let sealed = &buf[start..];
+    // `crypto_secretbox`'s layout, tag then ciphertext, sealed in place in one buffer.
+    let mut sealed = vec![0u8; TAG_LEN + plaintext.len()];
+    let (tag_out, body) = sealed.split_at_mut(TAG_LEN);
+    body.copy_from_slice(plaintext);
+    let tag = XSalsa20Poly1305::new(Key::from_slice(&key))
+        .encrypt_in_place_detached(Nonce::from_slice(nonce), b"", body)
+        .map_err(|_| CryptoError::Malformed("the plaintext is too long to encrypt".into()))?;
+    tag_out.copy_from_slice(&tag);
+    let sealed = sealed.as_slice();
     // Base64 needs no JSON escaping, so the object is written directly into one buffer.
     let mut out = Vec::with_capacity(31 + 32 + sealed.len().div_ceil(3) * 4);
     out.extend_from_slice(br#"{"nonce":""#);

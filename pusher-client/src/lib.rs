@@ -220,7 +220,6 @@ mod error;
 mod event;
 mod response;
 mod retry;
-mod secretbox;
 mod signed;
 mod signing;
 pub mod transport;
