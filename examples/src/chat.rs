@@ -183,6 +183,34 @@ pub fn message_payload(name: &str, text: &str, at_ms: u64) -> Value {
     json!({ "user": name, "text": text, "at": at_ms, "colour": colour_of(name) })
 }
 
+/// `POST /messages` for a signed-in `name`: parses and validates the body, then triggers the
+/// message to [`MESSAGES_CHANNEL`] through the shared client. Returns the status and JSON body to
+/// answer with: 202 `{}` when Pusher accepted it, the [`ChatError`]'s status for bad input, 422
+/// when the client refused the event itself (for example over the payload limit), 502 when the
+/// Pusher API could not be reached or refused it.
+pub async fn post_message(pusher: &Pusher, name: &str, body: &[u8]) -> (u16, String) {
+    let text = match parse_body::<NewMessage>(body).and_then(|m| validate_message(&m.text)) {
+        Ok(text) => text,
+        Err(e) => return (e.status(), e.body()),
+    };
+    let payload = message_payload(name, &text, now_ms());
+    match pusher
+        .trigger(MESSAGES_CHANNEL, MESSAGE_EVENT, payload)
+        .await
+    {
+        Ok(_) => (202, "{}".to_owned()),
+        Err(e) => {
+            tracing::warn!(error = %e, "trigger failed");
+            let status = if matches!(e, pusher_client::Error::Validation(_)) {
+                422
+            } else {
+                502
+            };
+            (status, json!({ "error": e.to_string() }).to_string())
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch (0 if the clock is before it).
 pub fn now_ms() -> u64 {
     SystemTime::now()

@@ -171,32 +171,11 @@ async fn post_message(State(state): State<AppState>, jar: CookieJar, body: Bytes
     let Some(name) = session_user(&state.chat, &jar) else {
         return refuse(&ChatError::NotSignedIn);
     };
-    let text = match chat::parse_body::<chat::NewMessage>(&body)
-        .and_then(|message| chat::validate_message(&message.text))
-    {
-        Ok(text) => text,
-        Err(e) => return refuse(&e),
-    };
-    let payload = chat::message_payload(&name, &text, chat::now_ms());
-    match state
-        .pusher
-        .trigger(chat::MESSAGES_CHANNEL, chat::MESSAGE_EVENT, payload)
-        .await
-    {
-        Ok(_) => json_response(StatusCode::ACCEPTED, "{}".into()),
-        Err(e) => {
-            tracing::warn!(error = %e, "trigger failed");
-            let status = if matches!(e, pusher_axum::pusher_client::Error::Validation(_)) {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::BAD_GATEWAY
-            };
-            json_response(
-                status,
-                serde_json::json!({ "error": e.to_string() }).to_string(),
-            )
-        }
-    }
+    let (status, answer) = chat::post_message(&state.pusher, &name, &body).await;
+    json_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        answer,
+    )
 }
 
 /// `POST /webhooks`: verified before this runs (a bad signature is answered 401).
