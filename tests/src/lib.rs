@@ -43,7 +43,7 @@ pub use raw::{RawResponse, raw_request};
 pub use record::{RecordedRequest, TriggeredEvent};
 pub use server::FakePusher;
 pub use state::{ChannelState, Reply};
-pub use transport::{test_transport, with_test_transport};
+pub use transport::{test_builder, test_transport, with_test_transport};
 pub use verify::{
     MAX_TIMESTAMP_SKEW_SECS, Refusal, decode_path, decode_query, percent_decode, sign_query,
 };

@@ -34,3 +34,16 @@ pub fn with_test_transport(builder: PusherBuilder) -> PusherBuilder {
         _ => builder,
     }
 }
+
+/// `Pusher::builder(app_id, key, secret)` on the transport the tests run with
+/// ([`with_test_transport`]).
+///
+/// # Panics
+/// As [`with_test_transport`].
+pub fn test_builder(
+    app_id: impl Into<String>,
+    key: impl Into<String>,
+    secret: impl Into<String>,
+) -> PusherBuilder {
+    with_test_transport(pusher_client::Pusher::builder(app_id, key, secret))
+}

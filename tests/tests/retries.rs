@@ -321,10 +321,4 @@ async fn non_json_answers_are_malformed_and_not_retried() {
 }
 
 /// A builder using the transport the tests run with (`PUSHER_TEST_TRANSPORT`).
-fn builder(
-    app_id: impl Into<String>,
-    key: impl Into<String>,
-    secret: impl Into<String>,
-) -> pusher_client::PusherBuilder {
-    pusher_tests::with_test_transport(Pusher::builder(app_id, key, secret))
-}
+use pusher_tests::test_builder as builder;
