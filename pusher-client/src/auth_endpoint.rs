@@ -490,30 +490,32 @@ impl Pusher {
         F: FnMut(ChannelAuthRequest) -> Fut,
         Fut: std::future::Future<Output = Result<ChannelGrant, E>>,
     {
-        let batch = parsed.batch;
+        if !parsed.batch {
+            // pusher-js's usual request, answered without collecting decisions.
+            let Some(request) = parsed.into_requests().next() else {
+                return Ok(missing("channel_name"));
+            };
+            if let Err(e) = self.check_channel_auth(&request) {
+                return Ok(AuthReply::invalid(&e));
+            }
+            let grant = decide(request.clone()).await?;
+            // Checked above: straight to signing.
+            return Ok(match self.channel_auth_granted(&request, grant) {
+                Ok(auth) => AuthReply::ok(auth.to_json()),
+                Err(reply) => reply,
+            });
+        }
         let mut decisions = Vec::with_capacity(parsed.channel_names.len());
         for request in parsed.into_requests() {
             let grant = match self.check_channel_auth(&request) {
                 Ok(()) => decide(request.clone()).await?,
-                Err(e) if !batch => return Ok(AuthReply::invalid(&e)),
                 // The batch reply checks each request again and answers this one 400; the
                 // grant is never looked at.
                 Err(_) => ChannelGrant::Deny,
             };
             decisions.push((request, grant));
         }
-        Ok(if batch {
-            self.batch_auth_reply(decisions)
-        } else {
-            match decisions.pop() {
-                // Checked above (a malformed single request has been answered already).
-                Some((request, grant)) => match self.channel_auth_granted(&request, grant) {
-                    Ok(auth) => AuthReply::ok(auth.to_json()),
-                    Err(reply) => reply,
-                },
-                None => missing("channel_name"),
-            }
-        })
+        Ok(self.batch_auth_reply(decisions))
     }
 
     /// A whole user authentication endpoint, framework-free: parses the body, checks the socket
