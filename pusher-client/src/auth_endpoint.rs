@@ -635,19 +635,61 @@ fn body_kind(content_type: Option<&str>) -> Result<BodyKind, AuthReply> {
 /// pair without `=` has an empty value).
 ///
 /// pusher-js's fields need no decoding, so they are borrowed from the body as they are: no
-/// copy unless a `+` or `%` is present.
-fn form_pairs(body: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
-    body.split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(at) => (&pair[..at], &pair[at + 1..]),
-                None => (pair, &pair[pair.len()..]),
-            };
-            (form_decode(key), form_decode(value))
-        })
+/// copy unless a `+` or `%` is present, and the body is checked as UTF-8 once, not field by
+/// field.
+fn form_pairs(body: &[u8]) -> FormPairs<'_> {
+    FormPairs {
+        body,
+        text: std::str::from_utf8(body).ok(),
+        at: 0,
+    }
 }
 
+/// The iterator of [`form_pairs`]: the next pair starts at `at`.
+struct FormPairs<'a> {
+    body: &'a [u8],
+    /// The body, when it is valid UTF-8 (then every field is: `&` and `=` are ASCII).
+    text: Option<&'a str>,
+    at: usize,
+}
+
+impl<'a> Iterator for FormPairs<'a> {
+    type Item = (Cow<'a, str>, Cow<'a, str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.at < self.body.len() {
+            let start = self.at;
+            let rest = &self.body[start..];
+            let end = start + rest.iter().position(|&b| b == b'&').unwrap_or(rest.len());
+            self.at = end + 1;
+            if end == start {
+                continue;
+            }
+            let pair = &self.body[start..end];
+            let (key, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(eq) => (start..start + eq, start + eq + 1..end),
+                None => (start..end, end..end),
+            };
+            return Some((self.decode(key), self.decode(value)));
+        }
+        None
+    }
+}
+
+impl<'a> FormPairs<'a> {
+    fn decode(&self, range: std::ops::Range<usize>) -> Cow<'a, str> {
+        let raw = &self.body[range.clone()];
+        if raw.iter().any(|&b| b == b'+' || b == b'%') {
+            return form_decode(raw);
+        }
+        match self.text.and_then(|text| text.get(range)) {
+            Some(text) => Cow::Borrowed(text),
+            None => form_decode(raw),
+        }
+    }
+}
+
+/// One form field decoded: `+` as a space, `%XX` as a byte, then UTF-8 (lossily).
 fn form_decode(raw: &[u8]) -> Cow<'_, str> {
     if !raw.iter().any(|&b| b == b'+' || b == b'%') {
         // `from_utf8` first: the lossy scan is several times slower on valid text.
@@ -832,6 +874,8 @@ mod tests {
             b"&&=&",
             b"",
             b"a==b&=c=d",
+            b"a=\xff&b=c&\xc3=\xa9&",
+            b"&",
         ] {
             let ours: Vec<(String, String)> = form_pairs(body)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
