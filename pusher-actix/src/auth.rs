@@ -1,5 +1,6 @@
 //! The ready-made pusher-js authorization routes: [`PusherAuth`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,17 +24,12 @@ pub const DEFAULT_USER_AUTH_PATH: &str = "/pusher/user-auth";
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
-/// Your channel decision, type-erased: extracts its arguments from the request, then decides.
-type ChannelDecider = Rc<
-    dyn Fn(
-        HttpRequest,
-        ChannelAuthRequest,
-    ) -> LocalBoxFuture<Result<ChannelGrant, actix_web::Error>>,
->;
-
-/// Your user decision, type-erased.
-type UserDecider =
-    Rc<dyn Fn(HttpRequest, UserAuthRequest) -> LocalBoxFuture<Result<UserGrant, actix_web::Error>>>;
+/// One mounted endpoint with your closure's types erased: the whole answer to one HTTP request
+/// (one boxed future per request, rather than one per decision plus the endpoint's own).
+type Endpoint =
+    Rc<dyn Fn(HttpRequest, web::Bytes) -> LocalBoxFuture<actix_web::Result<HttpResponse>>>;
+type ChannelDecider = Endpoint;
+type UserDecider = Endpoint;
 
 /// The pusher-js authorization routes, mounted with [`App::service`](actix_web::App::service)
 /// (or [`configure`](Self::configure)):
@@ -197,11 +193,17 @@ impl PusherAuth {
         R: Into<actix_web::Error>,
     {
         let decide = Rc::new(decide);
-        self.channel = Some(Rc::new(move |req: HttpRequest, request| {
+        self.channel = Some(Rc::new(move |req: HttpRequest, body: web::Bytes| {
             let decide = Rc::clone(&decide);
             Box::pin(async move {
-                let extracted = E::extract(&req).await.map_err(Into::into)?;
-                decide(extracted, request).await.map_err(Into::into)
+                channel_endpoint(req, &body, |req, request| {
+                    let decide = &decide;
+                    async move {
+                        let extracted = E::extract(&req).await.map_err(Into::into)?;
+                        decide(extracted, request).await.map_err(Into::into)
+                    }
+                })
+                .await
             })
         }));
         self
@@ -243,11 +245,14 @@ impl PusherAuth {
         R: Into<actix_web::Error>,
     {
         let decide = Rc::new(decide);
-        self.user = Some(Rc::new(move |req: HttpRequest, request| {
+        self.user = Some(Rc::new(move |req: HttpRequest, body: web::Bytes| {
             let decide = Rc::clone(&decide);
             Box::pin(async move {
-                let extracted = E::extract(&req).await.map_err(Into::into)?;
-                decide(extracted, request).await.map_err(Into::into)
+                user_endpoint(req, &body, |req, request| async move {
+                    let extracted = E::extract(&req).await.map_err(Into::into)?;
+                    decide(extracted, request).await.map_err(Into::into)
+                })
+                .await
             })
         }));
         self
@@ -331,38 +336,36 @@ impl HttpServiceFactory for PusherAuth {
             user_path,
         } = self;
         if let Some(decide) = channel {
-            let resource = web::resource(channel_path).route(web::post().to(
-                move |req: HttpRequest, body: web::Bytes| {
-                    channel_endpoint(Rc::clone(&decide), req, body)
-                },
-            ));
+            let resource = web::resource(channel_path)
+                .route(web::post().to(move |req: HttpRequest, body: web::Bytes| decide(req, body)));
             HttpServiceFactory::register(resource, config);
         }
         if let Some(decide) = user {
-            let resource = web::resource(user_path).route(web::post().to(
-                move |req: HttpRequest, body: web::Bytes| {
-                    user_endpoint(Rc::clone(&decide), req, body)
-                },
-            ));
+            let resource = web::resource(user_path)
+                .route(web::post().to(move |req: HttpRequest, body: web::Bytes| decide(req, body)));
             HttpServiceFactory::register(resource, config);
         }
     }
 }
 
-/// `POST /pusher/auth`: the core's [`channel_auth_endpoint`], deciding with your closure (its
-/// extractor is extracted afresh for each channel it decides).
+/// `POST /pusher/auth`: the core's [`channel_auth_endpoint`], deciding with your closure
+/// (`decide` gets the request head, for your extractor, afresh for each channel it decides).
 ///
 /// [`channel_auth_endpoint`]: pusher_client::Pusher::channel_auth_endpoint
-async fn channel_endpoint(
-    decide: ChannelDecider,
+async fn channel_endpoint<D, Fut>(
     req: HttpRequest,
-    body: web::Bytes,
-) -> actix_web::Result<HttpResponse> {
+    body: &[u8],
+    decide: D,
+) -> actix_web::Result<HttpResponse>
+where
+    D: Fn(HttpRequest, ChannelAuthRequest) -> Fut,
+    Fut: Future<Output = Result<ChannelGrant, actix_web::Error>>,
+{
     let Some(pusher) = find_pusher(&req) else {
         return Ok(respond(missing_client()));
     };
     let reply = pusher
-        .channel_auth_endpoint(content_type(&req).as_deref(), &body, |request| {
+        .channel_auth_endpoint(content_type(&req).as_deref(), body, |request| {
             decide(req.clone(), request)
         })
         .await?;
@@ -372,28 +375,40 @@ async fn channel_endpoint(
 /// `POST /pusher/user-auth`: the core's [`user_auth_endpoint`], deciding with your closure.
 ///
 /// [`user_auth_endpoint`]: pusher_client::Pusher::user_auth_endpoint
-async fn user_endpoint(
-    decide: UserDecider,
+async fn user_endpoint<D, Fut>(
     req: HttpRequest,
-    body: web::Bytes,
-) -> actix_web::Result<HttpResponse> {
+    body: &[u8],
+    decide: D,
+) -> actix_web::Result<HttpResponse>
+where
+    D: FnOnce(HttpRequest, UserAuthRequest) -> Fut,
+    Fut: Future<Output = Result<UserGrant, actix_web::Error>>,
+{
     let Some(pusher) = find_pusher(&req) else {
         return Ok(respond(missing_client()));
     };
+    // `req` goes to `decide`: read the header through a second handle (a reference count, not
+    // a copy of the value).
+    let head = req.clone();
     let reply = pusher
-        .user_auth_endpoint(content_type(&req).as_deref(), &body, |request| {
+        .user_auth_endpoint(content_type(&head).as_deref(), body, |request| {
             decide(req, request)
         })
         .await?;
     Ok(respond(reply))
 }
 
-/// The `Content-Type` header as text; a value that is not visible ASCII is passed on as it is
-/// (lossily), for the core to refuse as an unknown type.
-fn content_type(req: &HttpRequest) -> Option<String> {
+/// The `Content-Type` header as text, borrowed when it is valid (it always is from pusher-js);
+/// a value that is not visible ASCII is passed on as it is (lossily), for the core to refuse as
+/// an unknown type.
+fn content_type(req: &HttpRequest) -> Option<Cow<'_, str>> {
     req.headers()
         .get(header::CONTENT_TYPE)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .map(|value| match value.to_str() {
+            Ok(text) => Cow::Borrowed(text),
+            // The lossy scan is only for the rare odd header: it is several times slower.
+            Err(_) => String::from_utf8_lossy(value.as_bytes()),
+        })
 }
 
 fn missing_client() -> AuthReply {
@@ -410,6 +425,9 @@ fn respond(reply: AuthReply) -> HttpResponse {
         tracing::debug!(status = status.as_u16(), "pusher authorization refused");
     }
     HttpResponse::build(status)
-        .content_type(AuthReply::CONTENT_TYPE)
+        .insert_header((
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static(AuthReply::CONTENT_TYPE),
+        ))
         .body(reply.into_body())
 }

@@ -3,17 +3,20 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
+use axum::RequestExt;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
+use http_body_util::BodyExt;
 use pusher_client::{
-    AuthReply, ChannelAuthRequest, ChannelGrant, Pusher, UserAuthRequest, UserGrant,
+    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Pusher, UserAuthRequest,
+    UserGrant,
 };
 
 /// Where [`PusherAuth`] mounts channel authorization unless told otherwise: pusher-js's default
@@ -26,20 +29,13 @@ pub const DEFAULT_USER_AUTH_PATH: &str = "/pusher/user-auth";
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// One HTTP request's `decide` for [`Pusher::channel_auth_endpoint`]: a grant per (already
-/// checked) request, or the response to send instead (an extractor rejection or the closure's
-/// own error).
-type ChannelDecide =
-    Box<dyn FnMut(ChannelAuthRequest) -> BoxFuture<Result<ChannelGrant, Response>> + Send>;
-
-/// The app's channel closure, with its extractor type erased: given the request's parts and the
-/// state, the `decide` for that HTTP request.
-type ChannelResolver<S> = Arc<dyn Fn(Parts, S) -> ChannelDecide + Send + Sync>;
-
-/// The app's user closure, with its extractor type erased: the `decide` for
-/// [`Pusher::user_auth_endpoint`], given the request's parts and the state.
-type UserResolver<S> =
-    Arc<dyn Fn(Parts, S, UserAuthRequest) -> BoxFuture<Result<UserGrant, Response>> + Send + Sync>;
+/// One mounted endpoint with the app's closure and extractor types erased: the whole answer to
+/// one HTTP request. Erasing the endpoint rather than each `decide` call costs one boxed future
+/// per request, and the extractor needs no shared (`Arc`/`Mutex`) slot.
+/// The router's [`Pusher`] is passed in (found with `FromRef` where the route is built).
+type Endpoint<S> = Arc<dyn Fn(Pusher, Request, S) -> BoxFuture<Response> + Send + Sync>;
+type ChannelResolver<S> = Endpoint<S>;
+type UserResolver<S> = Endpoint<S>;
 
 /// The pusher-js authorization endpoints, ready to [`merge`](Router::merge) into your router.
 ///
@@ -248,24 +244,13 @@ where
         R: IntoResponse + 'static,
     {
         let resolve = Arc::new(resolve);
-        let erased: ChannelResolver<S> = Arc::new(move |parts: Parts, state: S| {
-            let resolve = Arc::clone(&resolve);
-            let extractor = Arc::new(LazyExtractor::<S, E> {
-                parts,
-                state,
-                extracted: Mutex::new(None),
-            });
-            Box::new(move |request: ChannelAuthRequest| {
+        let erased: ChannelResolver<S> =
+            Arc::new(move |pusher: Pusher, request: Request, state: S| {
                 let resolve = Arc::clone(&resolve);
-                let extractor = Arc::clone(&extractor);
-                Box::pin(async move {
-                    let extracted = extractor.get().await?;
-                    resolve(extracted, request)
-                        .await
-                        .map_err(IntoResponse::into_response)
-                }) as BoxFuture<_>
-            }) as ChannelDecide
-        });
+                Box::pin(channel_auth::<S, F, E, Fut, R>(
+                    resolve, pusher, state, request,
+                )) as BoxFuture<_>
+            });
         self.channel = Some(erased);
         self
     }
@@ -302,19 +287,13 @@ where
         R: IntoResponse + 'static,
     {
         let resolve = Arc::new(resolve);
-        let erased: UserResolver<S> = Arc::new(
-            move |mut parts: Parts, state: S, request: UserAuthRequest| {
+        let erased: UserResolver<S> =
+            Arc::new(move |pusher: Pusher, request: Request, state: S| {
                 let resolve = Arc::clone(&resolve);
-                Box::pin(async move {
-                    let extracted = E::from_request_parts(&mut parts, &state)
-                        .await
-                        .map_err(IntoResponse::into_response)?;
-                    resolve(extracted, request)
-                        .await
-                        .map_err(IntoResponse::into_response)
-                }) as BoxFuture<_>
-            },
-        );
+                Box::pin(user_auth::<S, F, E, Fut, R>(
+                    resolve, pusher, state, request,
+                )) as BoxFuture<_>
+            });
         self.user = Some(erased);
         self
     }
@@ -398,7 +377,7 @@ where
     pub fn channel_route(&self) -> Option<MethodRouter<S>> {
         let resolve = self.channel.clone()?;
         Some(post(move |State(state): State<S>, request: Request| {
-            channel_auth(Arc::clone(&resolve), state, request)
+            resolve(Pusher::from_ref(&state), request, state)
         }))
     }
 
@@ -413,7 +392,7 @@ where
     pub fn user_route(&self) -> Option<MethodRouter<S>> {
         let resolve = self.user.clone()?;
         Some(post(move |State(state): State<S>, request: Request| {
-            user_auth(Arc::clone(&resolve), state, request)
+            resolve(Pusher::from_ref(&state), request, state)
         }))
     }
 }
@@ -428,89 +407,91 @@ where
     }
 }
 
-async fn channel_auth<S>(resolve: ChannelResolver<S>, state: S, request: Request) -> Response
+/// `POST /pusher/auth`: parses the body, extracts the app's `E` once — only when some channel
+/// is well-formed, so the closure will be asked — and runs the core's channel endpoint with it
+/// (cloned for each channel of a batch).
+async fn channel_auth<S, F, E, Fut, R>(
+    resolve: Arc<F>,
+    pusher: Pusher,
+    state: S,
+    request: Request,
+) -> Response
 where
     S: Clone + Send + Sync + 'static,
-    Pusher: FromRef<S>,
+    F: Fn(E, ChannelAuthRequest) -> Fut + Send + Sync + 'static,
+    E: FromRequestParts<S> + Clone + Send + 'static,
+    Fut: Future<Output = Result<ChannelGrant, R>> + Send + 'static,
+    R: IntoResponse + 'static,
 {
-    let pusher = Pusher::from_ref(&state);
-    let (parts, content_type, body) = match read_body(request, &state).await {
+    let (mut parts, content_type, body) = match read_body(request).await {
         Ok(read) => read,
         Err(reply) => return answer("channel", reply),
     };
-    let decide = resolve(parts, state);
+    let parsed = match ChannelAuthBody::parse(text(content_type.as_ref()), &body) {
+        Ok(parsed) => parsed,
+        Err(reply) => return answer("channel", reply),
+    };
+    if !pusher.wants_decision(&parsed) {
+        // Nothing for the closure to decide: the core answers every channel itself.
+        let reply = pusher
+            .channel_auth_decide(parsed, |_| async {
+                Err::<ChannelGrant, Response>(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+            })
+            .await;
+        return respond("channel", reply);
+    }
+    let extracted = match E::from_request_parts(&mut parts, &state).await {
+        Ok(extracted) => extracted,
+        Err(rejection) => return own_response("channel", rejection.into_response()),
+    };
     let reply = pusher
-        .channel_auth_endpoint(content_type.as_deref(), &body, decide)
+        .channel_auth_decide(parsed, move |request| {
+            let decided = resolve(extracted.clone(), request);
+            async move { decided.await.map_err(IntoResponse::into_response) }
+        })
         .await;
     respond("channel", reply)
 }
 
-async fn user_auth<S>(resolve: UserResolver<S>, state: S, request: Request) -> Response
+/// `POST /pusher/user-auth`: the core's user endpoint, extracting the app's `E` only once the
+/// socket id is known to be well-formed.
+async fn user_auth<S, F, E, Fut, R>(
+    resolve: Arc<F>,
+    pusher: Pusher,
+    state: S,
+    request: Request,
+) -> Response
 where
     S: Clone + Send + Sync + 'static,
-    Pusher: FromRef<S>,
+    F: Fn(E, UserAuthRequest) -> Fut + Send + Sync + 'static,
+    E: FromRequestParts<S> + Send + 'static,
+    Fut: Future<Output = Result<UserGrant, R>> + Send + 'static,
+    R: IntoResponse + 'static,
 {
-    let pusher = Pusher::from_ref(&state);
-    let (parts, content_type, body) = match read_body(request, &state).await {
+    let (mut parts, content_type, body) = match read_body(request).await {
         Ok(read) => read,
         Err(reply) => return answer("user", reply),
     };
     let reply = pusher
-        .user_auth_endpoint(content_type.as_deref(), &body, |request| {
-            resolve(parts, state, request)
+        .user_auth_endpoint(text(content_type.as_ref()), &body, |request| async move {
+            let extracted = E::from_request_parts(&mut parts, &state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            resolve(extracted, request)
+                .await
+                .map_err(IntoResponse::into_response)
         })
         .await;
     respond("user", reply)
 }
 
-/// The app's extractor `E` for one HTTP request: extracted when the first well-formed channel
-/// is decided (so not at all when there is none), then cloned for each further one.
-struct LazyExtractor<S, E> {
-    parts: Parts,
-    state: S,
-    extracted: Mutex<Option<E>>,
-}
-
-impl<S, E> LazyExtractor<S, E>
-where
-    S: Send + Sync,
-    E: FromRequestParts<S> + Clone,
-{
-    /// `E`, or its rejection as the response. The core decides one channel after the other
-    /// and stops at the first error, so this never runs twice at once nor after a rejection.
-    async fn get(&self) -> Result<E, Response> {
-        if let Some(extracted) = self.slot().as_ref() {
-            return Ok(extracted.clone());
-        }
-        let mut parts = self.parts.clone();
-        let extracted = E::from_request_parts(&mut parts, &self.state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        *self.slot() = Some(extracted.clone());
-        Ok(extracted)
-    }
-
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<E>> {
-        self.extracted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Reads the `Content-Type` and the body, with axum's `Bytes` extractor under the app's
-/// `DefaultBodyLimit` (which it finds in the request's extensions: it gets a copy of the parts,
-/// which the closure's extractor needs afterwards).
-async fn read_body<S>(
-    request: Request,
-    state: &S,
-) -> Result<(Parts, Option<String>, Bytes), AuthReply>
-where
-    S: Send + Sync,
-{
-    let (parts, body) = request.into_parts();
-    let bytes = match Bytes::from_request(Request::from_parts(parts.clone(), body), state).await {
-        Ok(bytes) => bytes,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+/// Reads the `Content-Type` and the body under the app's `DefaultBodyLimit` (which axum keeps in
+/// the request's extensions), leaving the parts — not a copy — for the closure's extractor.
+async fn read_body(request: Request) -> Result<(Parts, Option<HeaderValue>, Bytes), AuthReply> {
+    let (parts, body) = request.with_limited_body().into_parts();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if is_length_limit(&error) => {
             return Err(AuthReply::error(
                 413,
                 "the request body is larger than this server accepts",
@@ -518,19 +499,41 @@ where
         }
         Err(_) => return Err(AuthReply::error(400, "the request body could not be read")),
     };
-    let content_type = content_type(&parts.headers)?.map(str::to_owned);
+    // After the body, as axum's `Bytes` extractor ordered it: an oversized body is a 413 even
+    // with an odd `Content-Type`.
+    // A handle on the header (a reference count, not a copy): the parts go on to the
+    // extractor.
+    let content_type = content_type(&parts.headers)?.cloned();
     Ok((parts, content_type, bytes))
 }
 
-/// The `Content-Type`, if any, as text.
-fn content_type(headers: &HeaderMap) -> Result<Option<&str>, AuthReply> {
+/// Whether reading the body failed on the body limit (what axum's `Bytes` extractor answers 413).
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// The `Content-Type`, if any, checked to be text (see [`text`]).
+fn content_type(headers: &HeaderMap) -> Result<Option<&HeaderValue>, AuthReply> {
     match headers.get(header::CONTENT_TYPE) {
         None => Ok(None),
-        Some(value) => value
-            .to_str()
-            .map(Some)
-            .map_err(|_| AuthReply::error(400, "the Content-Type header is not valid text")),
+        Some(value) if value.to_str().is_ok() => Ok(Some(value)),
+        Some(_) => Err(AuthReply::error(
+            400,
+            "the Content-Type header is not valid text",
+        )),
     }
+}
+
+/// A `Content-Type` that [`content_type`] has checked, as text.
+fn text(value: Option<&HeaderValue>) -> Option<&str> {
+    value.and_then(|value| value.to_str().ok())
 }
 
 /// The core endpoint's outcome as a response: its reply, or the app's extractor rejection or

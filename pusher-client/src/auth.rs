@@ -534,9 +534,12 @@ impl ChannelAuth {
     /// ```
     pub fn to_json(&self) -> String {
         // Fields in declaration order, which is also the alphabetical order pusher-js has
-        // always been sent; no intermediate map or copies.
-        serde_json::to_string(self)
-            .unwrap_or_else(|_| unreachable!("string fields always serialise"))
+        // always been sent.
+        json_object(&[
+            ("auth", Some(self.auth.as_str())),
+            ("channel_data", self.channel_data.as_deref()),
+            ("shared_secret", self.shared_secret.as_deref()),
+        ])
     }
 }
 
@@ -607,10 +610,104 @@ impl UserAuth {
     /// # Ok::<(), pusher_client::Error>(())
     /// ```
     pub fn to_json(&self) -> String {
-        // Fields in declaration order (also alphabetical, as before); no intermediate map.
-        serde_json::to_string(self)
-            .unwrap_or_else(|_| unreachable!("string fields always serialise"))
+        // Fields in declaration order (also alphabetical, as before).
+        json_object(&[
+            ("auth", Some(self.auth.as_str())),
+            ("user_data", Some(self.user_data.as_str())),
+        ])
     }
+}
+
+/// A JSON object of string fields (`None` fields left out), written straight into one string
+/// of the exact size: an auth answer is built per HTTP request. The bytes are what serde_json
+/// writes for the same fields (see the tests), without its per-character serializer, a
+/// reallocation or a second copy.
+fn json_object(fields: &[(&str, Option<&str>)]) -> String {
+    let present = || {
+        fields
+            .iter()
+            .filter_map(|(name, value)| Some((*name, (*value)?)))
+    };
+    // `{`, `}`, and `"name":"value"` per field, with commas between (names need no escaping).
+    let len = present()
+        .enumerate()
+        .map(|(i, (name, value))| name.len() + json_escaped_len(value) + 5 + usize::from(i > 0))
+        .sum::<usize>()
+        + 2;
+    let mut out = String::with_capacity(len);
+    out.push('{');
+    for (i, (name, value)) in present().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(name);
+        out.push_str("\":\"");
+        push_json_escaped(&mut out, value);
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// How JSON escapes `b` (as serde_json does): `None` when it is written as it is.
+fn json_escape(b: u8) -> Option<&'static str> {
+    const CONTROL: [&str; 32] = [
+        "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
+        "\\b", "\\t", "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010", "\\u0011",
+        "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019",
+        "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+    ];
+    match b {
+        b'"' => Some("\\\""),
+        b'\\' => Some("\\\\"),
+        _ => CONTROL.get(usize::from(b)).copied(),
+    }
+}
+
+/// Whether `b` is one of the bytes JSON escapes in a string (`"`, `\` and control characters).
+fn json_needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Whether `value` has any byte to escape: a branch-free scan (vectorised), since auth answers
+/// rarely need escaping.
+fn json_any_escape(value: &str) -> bool {
+    value
+        .bytes()
+        .fold(false, |any, b| any | json_needs_escape(b))
+}
+
+/// The length of `value` once escaped as a JSON string's contents.
+fn json_escaped_len(value: &str) -> usize {
+    if !json_any_escape(value) {
+        return value.len();
+    }
+    value
+        .bytes()
+        .map(|b| json_escape(b).map_or(1, str::len))
+        .sum()
+}
+
+/// Appends `value` escaped as a JSON string's contents, in runs of unescaped text.
+fn push_json_escaped(out: &mut String, value: &str) {
+    if !json_any_escape(value) {
+        out.push_str(value);
+        return;
+    }
+    let mut start = 0;
+    for (i, b) in value.bytes().enumerate() {
+        if !json_needs_escape(b) {
+            continue;
+        }
+        if let Some(escape) = json_escape(b) {
+            // Escaped bytes are ASCII, so `i` is a character boundary.
+            out.push_str(&value[start..i]);
+            out.push_str(escape);
+            start = i + 1;
+        }
+    }
+    out.push_str(&value[start..]);
 }
 
 impl Pusher {
@@ -646,10 +743,24 @@ impl Pusher {
         request: &ChannelAuthRequest,
         member: Option<&PresenceMember>,
     ) -> Result<ChannelAuth, Error> {
+        channel::check_socket_id(&request.socket_id)?;
+        channel::check_channel(
+            &request.channel_name,
+            self.inner.limits.max_channel_name_len,
+        )?;
+        self.authorize_checked_channel(request, member)
+    }
+
+    /// [`authorize_channel`](Self::authorize_channel) for a request whose socket id and channel
+    /// name are already checked (the auth endpoint checks them before asking the app): each
+    /// request is validated once, not again here.
+    pub(crate) fn authorize_checked_channel(
+        &self,
+        request: &ChannelAuthRequest,
+        member: Option<&PresenceMember>,
+    ) -> Result<ChannelAuth, Error> {
         let socket_id = request.socket_id.as_str();
         let channel = request.channel_name.as_str();
-        channel::check_socket_id(socket_id)?;
-        channel::check_channel(channel, self.inner.limits.max_channel_name_len)?;
         let credentials = &self.inner.credentials;
         let owned = || channel.to_owned();
         match (ChannelKind::of(channel), member) {
@@ -798,6 +909,32 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn json_object_writes_what_serde_json_writes_in_exactly_its_capacity() {
+        let every_byte: String = (0u8..=0x7f).map(char::from).collect();
+        let values = [
+            "",
+            "key:abc",
+            "{\"id\":\"u\\\"1\"}",
+            "é ü \u{2028} \u{7f}",
+            every_byte.as_str(),
+        ];
+        for value in values {
+            for other in [None, Some(value), Some("plain")] {
+                let ours = json_object(&[("auth", Some(value)), ("data", other), ("x", None)]);
+                let mut expected = serde_json::Map::new();
+                expected.insert("auth".into(), json!(value));
+                if let Some(other) = other {
+                    expected.insert("data".into(), json!(other));
+                }
+                assert_eq!(ours, serde_json::Value::Object(expected).to_string());
+                // Sized exactly: the body moves into the response without a copy.
+                assert_eq!(ours.capacity(), ours.len(), "{ours}");
+            }
+        }
+        assert_eq!(json_object(&[("a", None)]), "{}");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! misconfigured (no master key for an encrypted channel). Every non-200 body is a small JSON
 //! object `{"error":"..."}` that never contains a secret.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -89,7 +90,13 @@ impl AuthReply {
 
     /// An error answer: `{"error": message}`.
     pub fn error(status: u16, message: &str) -> Self {
-        let body = serde_json::json!({ "error": message }).to_string();
+        #[derive(Serialize)]
+        struct ErrorBody<'a> {
+            error: &'a str,
+        }
+        // Straight from a struct: no intermediate `serde_json::Value` map.
+        let body = serde_json::to_string(&ErrorBody { error: message })
+            .unwrap_or_else(|_| unreachable!("a string field always serialises"));
         AuthReply { status, body }
     }
 
@@ -186,6 +193,30 @@ impl ChannelAuthBody {
             .map(|channel| ChannelAuthRequest::new(self.socket_id.clone(), channel.clone()))
             .collect()
     }
+
+    /// The requests, moving the strings (the socket id is copied for all but the last).
+    fn into_requests(self) -> impl Iterator<Item = ChannelAuthRequest> {
+        let ChannelAuthBody {
+            mut socket_id,
+            channel_names,
+            ..
+        } = self;
+        let last = channel_names.len().saturating_sub(1);
+        channel_names
+            .into_iter()
+            .enumerate()
+            .map(move |(i, channel_name)| {
+                let socket_id = if i == last {
+                    std::mem::take(&mut socket_id)
+                } else {
+                    socket_id.clone()
+                };
+                ChannelAuthRequest {
+                    socket_id,
+                    channel_name,
+                }
+            })
+    }
 }
 
 impl UserAuthRequest {
@@ -214,7 +245,7 @@ impl UserAuthRequest {
             }
             BodyKind::Form => {
                 let mut socket_id = None;
-                for (key, value) in url::form_urlencoded::parse(body) {
+                for (key, value) in form_pairs(body) {
                     if key == "socket_id" {
                         set_once(&mut socket_id, value.into_owned(), "socket_id")?;
                     }
@@ -241,13 +272,15 @@ impl Pusher {
     /// ```
     pub fn check_channel_auth(&self, request: &ChannelAuthRequest) -> Result<(), ValidationError> {
         channel::check_socket_id(&request.socket_id)?;
-        channel::check_channel(
-            &request.channel_name,
-            self.inner.limits.max_channel_name_len,
-        )?;
-        if ChannelKind::of(&request.channel_name) == ChannelKind::Public {
+        self.check_channel_name(&request.channel_name)
+    }
+
+    /// A valid channel name that needs authorization (not public).
+    fn check_channel_name(&self, name: &str) -> Result<(), ValidationError> {
+        channel::check_channel(name, self.inner.limits.max_channel_name_len)?;
+        if ChannelKind::of(name) == ChannelKind::Public {
             return Err(ValidationError::PublicChannel {
-                channel: channel::truncate_for_message(&request.channel_name),
+                channel: channel::truncate_for_message(name),
             });
         }
         Ok(())
@@ -393,35 +426,96 @@ impl Pusher {
         &self,
         content_type: Option<&str>,
         body: &[u8],
+        decide: F,
+    ) -> Result<AuthReply, E>
+    where
+        F: FnMut(ChannelAuthRequest) -> Fut,
+        Fut: std::future::Future<Output = Result<ChannelGrant, E>>,
+    {
+        match ChannelAuthBody::parse(content_type, body) {
+            Ok(parsed) => self.channel_auth_decide(parsed, decide).await,
+            Err(reply) => Ok(reply),
+        }
+    }
+
+    /// Whether [`channel_auth_decide`](Self::channel_auth_decide) would ask `decide` at all for
+    /// this body: at least one of its channels is well-formed and not public.
+    ///
+    /// An adapter whose `decide` needs costly per-request work (extracting the caller's
+    /// session) does it once, only when this is `true`.
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthBody, Pusher};
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let ok = ChannelAuthBody::parse(None, b"socket_id=1.2&channel_name=private-a").unwrap();
+    /// assert!(pusher.wants_decision(&ok));
+    /// let public = ChannelAuthBody::parse(None, b"socket_id=1.2&channel_name=public").unwrap();
+    /// assert!(!pusher.wants_decision(&public));
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn wants_decision(&self, body: &ChannelAuthBody) -> bool {
+        channel::check_socket_id(&body.socket_id).is_ok()
+            && body
+                .channel_names
+                .iter()
+                .any(|name| self.check_channel_name(name).is_ok())
+    }
+
+    /// [`channel_auth_endpoint`](Self::channel_auth_endpoint) after the body is parsed: checks
+    /// every channel, asks `decide` (in order, only for well-formed requests) and builds the
+    /// answer.
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthBody, ChannelGrant, Pusher};
+    ///
+    /// # async fn run() -> Result<(), pusher_client::Error> {
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let body = ChannelAuthBody::parse(None, b"socket_id=1.2&channel_name=private-a").unwrap();
+    /// let reply = pusher
+    ///     .channel_auth_decide(body, |_request| async {
+    ///         Ok::<_, std::convert::Infallible>(ChannelGrant::Deny)
+    ///     })
+    ///     .await
+    ///     .unwrap_or_else(|never| match never {});
+    /// assert_eq!(reply.status(), 403);
+    /// # Ok(()) }
+    /// ```
+    pub async fn channel_auth_decide<F, Fut, E>(
+        &self,
+        parsed: ChannelAuthBody,
         mut decide: F,
     ) -> Result<AuthReply, E>
     where
         F: FnMut(ChannelAuthRequest) -> Fut,
         Fut: std::future::Future<Output = Result<ChannelGrant, E>>,
     {
-        let parsed = match ChannelAuthBody::parse(content_type, body) {
-            Ok(parsed) => parsed,
-            Err(reply) => return Ok(reply),
-        };
+        if !parsed.batch {
+            // pusher-js's usual request, answered without collecting decisions.
+            let Some(request) = parsed.into_requests().next() else {
+                return Ok(missing("channel_name"));
+            };
+            if let Err(e) = self.check_channel_auth(&request) {
+                return Ok(AuthReply::invalid(&e));
+            }
+            let grant = decide(request.clone()).await?;
+            // Checked above: straight to signing.
+            return Ok(match self.channel_auth_granted(&request, grant) {
+                Ok(auth) => AuthReply::ok(auth.to_json()),
+                Err(reply) => reply,
+            });
+        }
         let mut decisions = Vec::with_capacity(parsed.channel_names.len());
-        for request in parsed.requests() {
+        for request in parsed.into_requests() {
             let grant = match self.check_channel_auth(&request) {
                 Ok(()) => decide(request.clone()).await?,
-                Err(e) if !parsed.batch => return Ok(AuthReply::invalid(&e)),
                 // The batch reply checks each request again and answers this one 400; the
                 // grant is never looked at.
                 Err(_) => ChannelGrant::Deny,
             };
             decisions.push((request, grant));
         }
-        Ok(if parsed.batch {
-            self.batch_auth_reply(decisions)
-        } else {
-            match decisions.pop() {
-                Some((request, grant)) => self.channel_auth_reply(&request, grant),
-                None => missing("channel_name"),
-            }
-        })
+        Ok(self.batch_auth_reply(decisions))
     }
 
     /// A whole user authentication endpoint, framework-free: parses the body, checks the socket
@@ -459,7 +553,14 @@ impl Pusher {
             return Ok(AuthReply::invalid(&e));
         }
         let grant = decide(request.clone()).await?;
-        Ok(self.user_auth_reply(&request, grant))
+        // Checked above: straight to the answer (`authenticate_user` validates what it signs).
+        Ok(match grant {
+            UserGrant::Deny => AuthReply::forbidden(),
+            UserGrant::Allow(user) => match self.authenticate_user(&request, &user) {
+                Ok(answer) => AuthReply::ok(answer.to_json()),
+                Err(e) => server_error(&e),
+            },
+        })
     }
 
     fn channel_auth_result(
@@ -469,12 +570,21 @@ impl Pusher {
     ) -> Result<ChannelAuth, AuthReply> {
         self.check_channel_auth(request)
             .map_err(|e| AuthReply::invalid(&e))?;
+        self.channel_auth_granted(request, grant)
+    }
+
+    /// [`channel_auth_result`](Self::channel_auth_result) for a request already checked.
+    fn channel_auth_granted(
+        &self,
+        request: &ChannelAuthRequest,
+        grant: ChannelGrant,
+    ) -> Result<ChannelAuth, AuthReply> {
         let member = match grant {
             ChannelGrant::Deny => return Err(AuthReply::forbidden()),
             ChannelGrant::Allow => None,
             ChannelGrant::Presence(member) => Some(member),
         };
-        self.authorize_channel(request, member.as_ref())
+        self.authorize_checked_channel(request, member.as_ref())
             .map_err(|e| server_error(&e))
     }
 }
@@ -501,20 +611,99 @@ fn body_kind(content_type: Option<&str>) -> Result<BodyKind, AuthReply> {
     let Some(content_type) = content_type else {
         return Ok(BodyKind::Form);
     };
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        "application/x-www-form-urlencoded" | "" => Ok(BodyKind::Form),
-        "application/json" => Ok(BodyKind::Json),
-        _ => Err(AuthReply::error(
+    // Up to the first `;` (found as a byte: `;` is ASCII, so this is a character boundary).
+    let essence = match content_type.bytes().position(|b| b == b';') {
+        Some(at) => &content_type[..at],
+        None => content_type,
+    }
+    .trim();
+    // Compared without folding into a new string: no allocation per request.
+    if essence.is_empty() || essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Ok(BodyKind::Form)
+    } else if essence.eq_ignore_ascii_case("application/json") {
+        Ok(BodyKind::Json)
+    } else {
+        Err(AuthReply::error(
             400,
             "expected an application/x-www-form-urlencoded or application/json body",
-        )),
+        ))
     }
+}
+
+/// The `name=value` pairs of a form-urlencoded body, decoded as `application/x-www-form-urlencoded`
+/// says (`+` is a space, `%XX` a byte, invalid UTF-8 replaced by U+FFFD; empty pairs skipped; a
+/// pair without `=` has an empty value).
+///
+/// pusher-js's fields need no decoding, so they are borrowed from the body as they are: no
+/// copy unless a `+` or `%` is present, and the body is checked as UTF-8 once, not field by
+/// field.
+fn form_pairs(body: &[u8]) -> FormPairs<'_> {
+    FormPairs {
+        body,
+        text: std::str::from_utf8(body).ok(),
+        at: 0,
+    }
+}
+
+/// The iterator of [`form_pairs`]: the next pair starts at `at`.
+struct FormPairs<'a> {
+    body: &'a [u8],
+    /// The body, when it is valid UTF-8 (then every field is: `&` and `=` are ASCII).
+    text: Option<&'a str>,
+    at: usize,
+}
+
+impl<'a> Iterator for FormPairs<'a> {
+    type Item = (Cow<'a, str>, Cow<'a, str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.at < self.body.len() {
+            let start = self.at;
+            let rest = &self.body[start..];
+            let end = start + rest.iter().position(|&b| b == b'&').unwrap_or(rest.len());
+            self.at = end + 1;
+            if end == start {
+                continue;
+            }
+            let pair = &self.body[start..end];
+            let (key, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(eq) => (start..start + eq, start + eq + 1..end),
+                None => (start..end, end..end),
+            };
+            return Some((self.decode(key), self.decode(value)));
+        }
+        None
+    }
+}
+
+impl<'a> FormPairs<'a> {
+    fn decode(&self, range: std::ops::Range<usize>) -> Cow<'a, str> {
+        let raw = &self.body[range.clone()];
+        if raw.iter().any(|&b| b == b'+' || b == b'%') {
+            return form_decode(raw);
+        }
+        match self.text.and_then(|text| text.get(range)) {
+            Some(text) => Cow::Borrowed(text),
+            None => form_decode(raw),
+        }
+    }
+}
+
+/// One form field decoded: `+` as a space, `%XX` as a byte, then UTF-8 (lossily).
+fn form_decode(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.iter().any(|&b| b == b'+' || b == b'%') {
+        // `from_utf8` first: the lossy scan is several times slower on valid text.
+        return match std::str::from_utf8(raw) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
+    }
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
 }
 
 fn missing(field: &str) -> AuthReply {
@@ -550,7 +739,7 @@ fn parse_channel_form(body: &[u8]) -> Result<ChannelAuthBody, AuthReply> {
     let mut socket_id = None;
     let mut single = None;
     let mut indexed: BTreeMap<usize, String> = BTreeMap::new();
-    for (key, value) in url::form_urlencoded::parse(body) {
+    for (key, value) in form_pairs(body) {
         if key == "socket_id" {
             set_once(&mut socket_id, value.into_owned(), "socket_id")?;
         } else if key == "channel_name" {
@@ -673,6 +862,35 @@ mod tests {
                 .status(),
             400
         );
+    }
+
+    #[test]
+    fn form_pairs_decode_as_form_urlencoded_does() {
+        for body in [
+            &b"socket_id=123.456&channel_name=private-foo"[..],
+            b"a=1&&b=2&c&=d&e=",
+            b"channel_name%5B0%5D=private%2Da&x=a+b%20c",
+            b"k=%zz%4&v=%e2%82%ac&w=%ff%fe&u=\xc3\xa9",
+            b"&&=&",
+            b"",
+            b"a==b&=c=d",
+            b"a=\xff&b=c&\xc3=\xa9&",
+            b"&",
+        ] {
+            let ours: Vec<(String, String)> = form_pairs(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let reference: Vec<(String, String)> = url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(ours, reference, "{}", String::from_utf8_lossy(body));
+        }
+        // The common case is borrowed, not copied.
+        let (key, value) = form_pairs(b"socket_id=1.2").next().unwrap();
+        assert!(matches!(
+            (key, value),
+            (Cow::Borrowed("socket_id"), Cow::Borrowed("1.2"))
+        ));
     }
 
     #[test]

@@ -79,7 +79,14 @@ pub(crate) fn check_channel_chars(name: &str) -> Result<(), ValidationError> {
             name: truncate_for_message(name),
         });
     }
-    if let Some(ch) = name.chars().find(|c| !channel_char_ok(*c)) {
+    // Every allowed character is ASCII: a byte scan settles the usual (valid) case, and the
+    // character-wise search only runs to name the offending character.
+    let bad = if name.bytes().all(|b| channel_char_ok(char::from(b))) {
+        None
+    } else {
+        name.chars().find(|c| !channel_char_ok(*c))
+    };
+    if let Some(ch) = bad {
         return Err(ValidationError::ChannelNameInvalidChar {
             name: truncate_for_message(name),
             ch,
@@ -213,12 +220,16 @@ impl<'de> Deserialize<'de> for ChannelName {
 }
 
 pub(crate) fn check_socket_id(value: &str) -> Result<(), ValidationError> {
-    let valid = value.split_once('.').is_some_and(|(a, b)| {
-        !a.is_empty()
-            && !b.is_empty()
-            && a.bytes().all(|c| c.is_ascii_digit())
-            && b.bytes().all(|c| c.is_ascii_digit())
-    });
+    // Split at the first `.` byte (ASCII, so a character boundary).
+    let dot = value.bytes().position(|b| b == b'.');
+    let valid = dot
+        .map(|at| (&value[..at], &value[at + 1..]))
+        .is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        });
     if valid {
         Ok(())
     } else {
