@@ -665,23 +665,33 @@ impl Pusher {
         idempotency_key: Option<&str>,
     ) -> Result<(u16, Bytes), Error> {
         let inner = &*self.inner;
-        let full_path = format!("{}{}", inner.api_prefix, path);
-        let query = signing::signed_query(
+        let full_path = FullPath(&inner.api_prefix, path);
+        // The path and the signed query go straight into the one buffer the URI keeps:
+        // no separate path, query and path-and-query strings per attempt.
+        let mut path_and_query =
+            String::with_capacity(inner.api_prefix.len() + path.len() + QUERY_CAPACITY);
+        path_and_query.push_str(&inner.api_prefix);
+        path_and_query.push_str(path);
+        let path_end = path_and_query.len();
+        path_and_query.push('?');
+        signing::write_signed_query(
+            &mut path_and_query,
+            0..path_end,
             &inner.credentials,
             method.as_str(),
-            &full_path,
             params,
             body.as_deref(),
             self.now_unix(),
         )?;
         let method_str = method_name(method);
-        let request = self.http_request(method, &full_path, &query, body, idempotency_key)?;
+        let request =
+            self.http_request(method, full_path, path_and_query, body, idempotency_key)?;
         let started = Instant::now();
         let fail = |kind: TransportKind, timed_out: bool, message: String, source| {
             let error = TransportError {
                 kind,
                 method: method_str,
-                path: full_path.clone(),
+                path: full_path.to_string(),
                 message,
                 elapsed: started.elapsed(),
                 timed_out,
@@ -751,7 +761,7 @@ impl Pusher {
             return Err(ApiError {
                 status,
                 body: String::from_utf8_lossy(&bytes[..end]).into_owned(),
-                path: full_path,
+                path: full_path.to_string(),
                 retry_after,
             }
             .into());
@@ -763,24 +773,20 @@ impl Pusher {
     fn http_request(
         &self,
         method: &Method,
-        full_path: &str,
-        query: &str,
+        full_path: FullPath<'_>,
+        path_and_query: String,
         body: Option<Bytes>,
         idempotency_key: Option<&str>,
     ) -> Result<http::Request<Bytes>, Error> {
         let inner = &*self.inner;
-        let mut path_and_query = String::with_capacity(full_path.len() + 1 + query.len());
-        path_and_query.push_str(full_path);
-        path_and_query.push('?');
-        path_and_query.push_str(query);
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(inner.scheme.clone());
         parts.authority = Some(inner.authority.clone());
         parts.path_and_query = Some(
             http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path_and_query))
-                .map_err(|_| invalid_request(full_path))?,
+                .map_err(|_| invalid_request(&full_path.to_string()))?,
         );
-        let uri = Uri::from_parts(parts).map_err(|_| invalid_request(full_path))?;
+        let uri = Uri::from_parts(parts).map_err(|_| invalid_request(&full_path.to_string()))?;
         let has_body = body.is_some();
         let mut request = http::Request::new(body.unwrap_or_default());
         *request.method_mut() = method.clone();
@@ -801,6 +807,22 @@ impl Pusher {
             headers.insert(X_IDEMPOTENCY_KEY, value);
         }
         Ok(request)
+    }
+}
+
+/// Room reserved for the signed query (`auth_key`, `auth_timestamp`, `auth_version`,
+/// `body_md5`, `auth_signature` and the separators) so the buffer rarely grows.
+const QUERY_CAPACITY: usize = 200;
+
+/// `/apps/{app_id}` and the request's path, shown together without being joined: only error
+/// messages and enabled tracing events need the whole path as text.
+#[derive(Clone, Copy)]
+struct FullPath<'a>(&'a str, &'a str);
+
+impl fmt::Display for FullPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)?;
+        f.write_str(self.1)
     }
 }
 

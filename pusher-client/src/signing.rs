@@ -112,7 +112,9 @@ pub(crate) fn is_reserved_param(lower_key: &str) -> bool {
 /// Builds the signed query string (without the leading `?`) for one request.
 ///
 /// `params` are the caller's own parameters; keys are lower-cased here. Reserved names
-/// (`auth_*`, `body_md5`) and keys that collide once lower-cased are refused.
+/// (`auth_*`, `body_md5`) and keys that collide once lower-cased are refused. The client
+/// writes into its URI buffer with [`write_signed_query`]; this form is for tests.
+#[cfg(test)]
 pub(crate) fn signed_query(
     credentials: &Credentials,
     method: &str,
@@ -155,40 +157,53 @@ pub(crate) fn write_signed_query(
     let timestamp = decimal(timestamp, &mut timestamp_buf);
     let mut md5_buf = [0u8; 32];
     let md5 = body.map(|body| hex_into(&Md5::digest(body), &mut md5_buf));
-    let mut all: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(params.len() + 4);
-    for (key, value) in params {
-        let lower = if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(key.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(*key)
-        };
-        if is_reserved_param(&lower) {
-            return Err(ValidationError::ReservedParameter {
-                name: (*key).to_owned(),
-            });
+    // The signer's own parameters, already in sorted order. Without caller parameters (every
+    // trigger) they are all there is, and are signed from this array with no allocation.
+    let mut own: [(Cow<'_, str>, &str); 4] = [
+        (Cow::Borrowed("auth_key"), &credentials.key),
+        (Cow::Borrowed("auth_timestamp"), timestamp),
+        (Cow::Borrowed("auth_version"), "1.0"),
+        (Cow::Borrowed("body_md5"), ""),
+    ];
+    let own_len = match md5 {
+        Some(md5) => {
+            own[3].1 = md5;
+            4
         }
-        if lower.is_empty() {
-            return Err(ValidationError::ReservedParameter {
-                name: String::new(),
-            });
+        None => 3,
+    };
+    let mut merged: Vec<(Cow<'_, str>, &str)> = Vec::new();
+    let all: &[(Cow<'_, str>, &str)] = if params.is_empty() {
+        &own[..own_len]
+    } else {
+        merged.reserve(params.len() + own_len);
+        for (key, value) in params {
+            let lower = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(key.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(*key)
+            };
+            if is_reserved_param(&lower) {
+                return Err(ValidationError::ReservedParameter {
+                    name: (*key).to_owned(),
+                });
+            }
+            if lower.is_empty() {
+                return Err(ValidationError::ReservedParameter {
+                    name: String::new(),
+                });
+            }
+            merged.push((lower, value));
         }
-        all.push((lower, value));
-    }
-    all.push((Cow::Borrowed("auth_key"), &credentials.key));
-    all.push((Cow::Borrowed("auth_timestamp"), timestamp));
-    all.push((Cow::Borrowed("auth_version"), "1.0"));
-    if let Some(md5) = md5 {
-        all.push((Cow::Borrowed("body_md5"), md5));
-    }
-    if !params.is_empty() {
-        // Without caller parameters the four above are already in order.
-        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        if let Some(w) = all.windows(2).find(|w| w[0].0 == w[1].0) {
+        merged.extend(own.into_iter().take(own_len));
+        merged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = merged.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(ValidationError::ReservedParameter {
                 name: format!("{} (given twice)", w[0].0),
             });
         }
-    }
+        &merged
+    };
 
     let mut mac = credentials.mac.clone();
     mac.update(method.as_bytes());
