@@ -228,37 +228,30 @@ impl Pusher {
     }
 
     /// Sends an event to every connection of one signed-in user (pusher-js `signin()`).
+    /// Await it, or add an [`idempotency_key`](SendToUser::idempotency_key) first.
     ///
     /// ```
     /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
     /// pusher.send_to_user("user-42", "notification", serde_json::json!({"unread": 3})).await?;
+    /// pusher
+    ///     .send_to_user("user-42", "notification", serde_json::json!({"unread": 4}))
+    ///     .idempotency_key("notification-9001")
+    ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send_to_user(
+    pub fn send_to_user(
         &self,
         user_id: impl AsRef<str>,
         event: impl Into<String>,
         data: impl Into<Data>,
-    ) -> Result<TriggerResponse, Error> {
-        let user_id = user_id.as_ref();
-        channel::check_user_id(user_id)?;
-        let channel = format!("{USER_CHANNEL_PREFIX}{user_id}");
-        let max = self.inner.limits.max_channel_name_len;
-        let len = channel.chars().count();
-        if len > max {
-            return Err(ValidationError::ChannelNameTooLong {
-                name: channel::truncate_for_message(&channel),
-                len,
-                max,
-            }
-            .into());
+    ) -> SendToUser<'_> {
+        SendToUser {
+            pusher: self,
+            user_id: user_id.as_ref().to_owned(),
+            event: event.into(),
+            data: data.into(),
+            idempotency_key: None,
         }
-        let event = event.into();
-        channel::check_event_name(&event, self.inner.limits.max_event_name_len)?;
-        let data = data.into();
-        self.check_payload_size(data.len())?;
-        self.send_trigger(&[channel], &event, data.as_str(), None, Info::NONE, None)
-            .await
     }
 
     /// Disconnects every connection of one signed-in user.
@@ -277,8 +270,10 @@ impl Pusher {
             "/users/{}/terminate_connections",
             signing::encode_path_segment(user_id)
         );
+        // Repeating it has the same effect as sending it once (the user's connections are
+        // closed), so the retry policy treats it like a query.
         let (status, bytes) = self
-            .request(Method::POST, &path, &[], Some(b"{}".to_vec()))
+            .request_inner(Method::POST, &path, &[], Some(b"{}".to_vec()), None, true)
             .await?;
         parse::<serde_json::Value>(status, &bytes).map(|_| ())
     }
@@ -614,9 +609,25 @@ impl Pusher {
         body: Option<Vec<u8>>,
         idempotency_key: Option<&str>,
     ) -> Result<(u16, Bytes), Error> {
+        self.request_inner(method, path, params, body, idempotency_key, false)
+            .await
+    }
+
+    /// `idempotent`: repeating the request has the effect of sending it once, whatever the
+    /// method, so it may be retried after it possibly reached the server.
+    async fn request_inner(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+        idempotency_key: Option<&str>,
+        idempotent: bool,
+    ) -> Result<(u16, Bytes), Error> {
         let policy = &self.inner.retry;
         let body = body.map(Bytes::from);
-        let may_repeat = method == Method::GET || idempotency_key.is_some() || policy.retry_posts;
+        let may_repeat =
+            idempotent || method == Method::GET || idempotency_key.is_some() || policy.retry_posts;
         let started = Instant::now();
         let mut attempt = 1;
         loop {
@@ -1113,6 +1124,65 @@ impl TriggerBatch<'_> {
 
 impl<'a> IntoFuture for TriggerBatch<'a> {
     type Output = Result<BatchResponse, Error>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// An event for one signed-in user, being prepared; made by [`Pusher::send_to_user`]. Await
+/// it (or call [`send`](Self::send)) to validate and send it.
+#[must_use = "an event does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct SendToUser<'a> {
+    pusher: &'a Pusher,
+    user_id: String,
+    event: String,
+    data: Data,
+    idempotency_key: Option<String>,
+}
+
+impl SendToUser<'_> {
+    /// Sends `X-Idempotency-Key` (see [`Trigger::idempotency_key`]): the server delivers the
+    /// event once however often the request is repeated, so the client may retry it after a
+    /// timeout or a 5xx.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Validates and sends the event to the user's `#server-to-user-{id}` channel.
+    pub async fn send(self) -> Result<TriggerResponse, Error> {
+        let pusher = self.pusher;
+        channel::check_user_id(&self.user_id)?;
+        let channel = format!("{USER_CHANNEL_PREFIX}{}", self.user_id);
+        let max = pusher.inner.limits.max_channel_name_len;
+        let len = channel.chars().count();
+        if len > max {
+            return Err(ValidationError::ChannelNameTooLong {
+                name: channel::truncate_for_message(&channel),
+                len,
+                max,
+            }
+            .into());
+        }
+        channel::check_event_name(&self.event, pusher.inner.limits.max_event_name_len)?;
+        pusher.check_payload_size(self.data.len())?;
+        pusher
+            .send_trigger(
+                &[channel],
+                &self.event,
+                self.data.as_str(),
+                None,
+                Info::NONE,
+                self.idempotency_key.as_deref(),
+            )
+            .await
+    }
+}
+
+impl<'a> IntoFuture for SendToUser<'a> {
+    type Output = Result<TriggerResponse, Error>;
     type IntoFuture = BoxFuture<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -232,7 +232,7 @@ pub use auth_endpoint::{
     AuthReply, ChannelAuthBody, ChannelGrant, MAX_BATCH_AUTH_CHANNELS, UserGrant,
 };
 pub use channel::{ChannelKind, ChannelName, IntoChannels, MAX_USER_ID_LEN, SocketId, UserId};
-pub use client::{ChannelQuery, ChannelsQuery, Pusher, Trigger, TriggerBatch};
+pub use client::{ChannelQuery, ChannelsQuery, Pusher, SendToUser, Trigger, TriggerBatch};
 pub use config::{
     DEFAULT_CLUSTER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Limits, PusherBuilder,
 };

@@ -3,7 +3,7 @@
 //! The rule is *safe by default*: a request is retried only when retrying cannot deliver an event
 //! twice, unless the caller says duplicates are acceptable or prevented.
 //!
-//! | failure | GET (queries) | POST (triggers, terminate) |
+//! | failure | GET (queries), terminate | POST (triggers, batches, send to user) |
 //! | --- | --- | --- |
 //! | could not connect (refused, DNS, TLS, connect timeout) | retried | retried — the request never left |
 //! | 429 Too Many Requests | retried, after `Retry-After` | retried, after `Retry-After` — refused, not processed |
@@ -14,6 +14,8 @@
 //! A POST that timed out or got a 5xx *may* have been processed: retrying it could deliver the
 //! event twice. With an idempotency key (`X-Idempotency-Key`, honoured by self-hosted servers such
 //! as sockudo) the server drops the duplicate; with `retry_posts` you accept that risk.
+//! `terminate_user_connections` is a POST but is retried like a query: closing a user's
+//! connections twice has the effect of closing them once.
 
 use std::time::Duration;
 

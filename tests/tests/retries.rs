@@ -322,3 +322,57 @@ async fn non_json_answers_are_malformed_and_not_retried() {
 
 /// A builder using the transport the tests run with (`PUSHER_TEST_TRANSPORT`).
 use pusher_tests::test_builder as builder;
+
+/// `send_to_user` takes an idempotency key like a trigger: sent on every attempt, and it makes
+/// the event retryable after a 5xx; without one, a 5xx is not repeated.
+#[tokio::test]
+async fn send_to_user_is_retried_after_5xx_only_with_an_idempotency_key() {
+    let server = FaultServer::start([Fault::status(503, "x")]).await;
+    let pusher = faulty_client(&server, policy());
+    let error = pusher
+        .send_to_user("u1", "e", "d")
+        .await
+        .expect_err("503 without a key");
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(server.requests().len(), 1);
+
+    let server = FaultServer::start([Fault::status(503, "x"), Fault::status(502, "y")]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher
+        .send_to_user("u1", "e", "d")
+        .idempotency_key("note-7")
+        .await
+        .expect("third attempt");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert!(
+            request.line.starts_with("POST /apps/1/events?"),
+            "{}",
+            request.line
+        );
+        assert_eq!(request.header("x-idempotency-key"), Some("note-7"));
+    }
+}
+
+/// Terminating a user's connections twice closes them once: retried after a 5xx like a query.
+#[tokio::test]
+async fn terminate_user_connections_is_retried_after_5xx() {
+    let server = FaultServer::start([Fault::status(500, "x"), Fault::status(503, "y")]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher
+        .terminate_user_connections("u1")
+        .await
+        .expect("third attempt");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert!(
+            request
+                .line
+                .starts_with("POST /apps/1/users/u1/terminate_connections?"),
+            "{}",
+            request.line
+        );
+    }
+}
