@@ -178,12 +178,16 @@ pub struct ChannelAuthBody {
 
 impl ChannelAuthBody {
     /// Parses a form-urlencoded (pusher-js's default; also assumed when there is no content
-    /// type) or JSON body. Unknown fields are ignored. Errors are ready 400 replies.
+    /// type) or JSON body. Unknown fields are ignored. Errors are ready 400 replies, also for
+    /// a batch that names the same channel twice (its answer has one entry per channel, so
+    /// one of the two would be dropped).
     pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, AuthReply> {
-        match body_kind(content_type)? {
+        let parsed = match body_kind(content_type)? {
             BodyKind::Json => parse_channel_json(body),
             BodyKind::Form => parse_channel_form(body),
-        }
+        }?;
+        check_no_repeated_channel(&parsed.channel_names)?;
+        Ok(parsed)
     }
 
     /// One [`ChannelAuthRequest`] per channel, in order.
@@ -731,6 +735,23 @@ fn check_batch_len(len: usize) -> Result<(), AuthReply> {
             400,
             &format!("at most {MAX_BATCH_AUTH_CHANNELS} channels may be authorized at once"),
         ));
+    }
+    Ok(())
+}
+
+/// At most [`MAX_BATCH_AUTH_CHANNELS`] names, so comparing each with the ones before it
+/// costs less than hashing them.
+fn check_no_repeated_channel(names: &[String]) -> Result<(), AuthReply> {
+    for (i, name) in names.iter().enumerate().skip(1) {
+        if names[..i].contains(name) {
+            return Err(AuthReply::error(
+                400,
+                &format!(
+                    "channel {:?} is asked for twice",
+                    crate::channel::truncate_for_message(name)
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -279,6 +279,8 @@ proptest! {
         raw_brackets in any::<bool>(),
         order in any::<u64>(),
     ) {
+        // A batch names each channel once (a repeated one is refused, tested below).
+        let channels = distinct(channels);
         // Indices increase from 0; gaps are allowed as long as every index stays below the
         // batch limit.
         let mut indices = Vec::with_capacity(channels.len());
@@ -333,7 +335,7 @@ proptest! {
     ) {
         let mut object: serde_json::Map<String, Value> = extra.into_iter().collect();
         object.insert("socket_id".into(), json!(socket_id));
-        let channels = if batch { channels } else { channels[..1].to_vec() };
+        let channels = if batch { distinct(channels) } else { channels[..1].to_vec() };
         object.insert(
             "channel_name".into(),
             if batch { json!(channels) } else { json!(channels[0]) },
@@ -342,6 +344,32 @@ proptest! {
         let parsed = ChannelAuthBody::parse(Some(&content_type), body.as_bytes())
             .map_err(|r| TestCaseError::fail(r.into_body()))?;
         prop_assert_eq!(parsed, ChannelAuthBody { socket_id, channel_names: channels, batch });
+    }
+
+    /// A batch naming one channel twice is refused with a 400, in either format: its answer
+    /// has one entry per channel, so one decision would be silently dropped.
+    #[test]
+    fn repeated_channels_refused(
+        channels in proptest::collection::vec(any_text(20), 1..20),
+        pick in any::<proptest::sample::Index>(),
+        json in any::<bool>(),
+    ) {
+        let mut channels = distinct(channels);
+        let repeated = channels[pick.index(channels.len())].clone();
+        channels.push(repeated);
+        let (content_type, body) = if json {
+            ("application/json", json!({"socket_id": "1.2", "channel_name": channels}).to_string())
+        } else {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("socket_id", "1.2");
+            for (i, channel) in channels.iter().enumerate() {
+                form.append_pair(&format!("channel_name[{i}]"), channel);
+            }
+            ("application/x-www-form-urlencoded", form.finish())
+        };
+        let refused = ChannelAuthBody::parse(Some(content_type), body.as_bytes())
+            .expect_err("a repeated channel is refused");
+        prop_assert_eq!(refused.status(), 400);
     }
 
     /// A batch longer than the limit is refused, in either format.
@@ -580,4 +608,13 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .build()
         .unwrap()
         .block_on(future)
+}
+
+/// The channels in their first-seen order, each once.
+fn distinct(channels: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    channels
+        .into_iter()
+        .filter(|c| seen.insert(c.clone()))
+        .collect()
 }

@@ -431,6 +431,24 @@ pub fn cases() -> Vec<HttpCase> {
             Check::Json(json!({"private-a": {"status": 400}})),
             false,
         ),
+        auth(
+            "batch same channel twice",
+            FORM,
+            Some("ada"),
+            "socket_id=1234.1234&channel_name%5B0%5D=private-a&channel_name%5B1%5D=private-b&channel_name%5B2%5D=private-a",
+            400,
+            Check::JsonError,
+            false,
+        ),
+        auth(
+            "batch json same channel twice",
+            JSON,
+            Some("ada"),
+            r#"{"socket_id":"1234.1234","channel_name":["private-a","private-a"]}"#,
+            400,
+            Check::JsonError,
+            false,
+        ),
         // User authentication.
         user_auth(
             "user sign-in",
