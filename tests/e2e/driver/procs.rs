@@ -1,5 +1,6 @@
 //! The processes the suite runs: sockudo, the app under test and pusher-js clients. Each is a
-//! [`Proc`], killed and reaped when dropped, so nothing outlives the run (a panic included).
+//! [`Proc`], killed and reaped when dropped, so nothing outlives the run (a panic included; a
+//! SIGKILL of the driver too, through the parent-death signal).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -68,11 +69,28 @@ pub(crate) fn free_ports() -> Result<(u16, u16), String> {
     Ok((port(&first)?, port(&second)?))
 }
 
+/// A command for `program` that the kernel kills if this driver dies without cleaning up
+/// (`SIGKILL`, OOM): `setpriv --pdeathsig KILL` (util-linux, on every Debian) sets the
+/// parent-death signal and execs the program under the same pid, so [`Proc`]'s own kill on
+/// drop still applies. The signal follows the thread that spawned the child; every child
+/// here is spawned from the thread that runs `block_on`, which lives as long as the driver.
+/// Without `setpriv` the program runs directly, cleaned up on drop only.
+fn guarded_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    const SETPRIV: &str = "/usr/bin/setpriv";
+    if Path::new(SETPRIV).is_file() {
+        let mut command = Command::new(SETPRIV);
+        command.args(["--pdeathsig", "KILL", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
 /// Only `PATH` from the caller's environment: nothing else can change how a peer behaves.
 fn clean_command(program: &Path, log: &Path) -> Result<Command, String> {
     let file = File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let err = file.try_clone().map_err(|e| e.to_string())?;
-    let mut command = Command::new(program);
+    let mut command = guarded_command(program);
     command
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -255,7 +273,7 @@ impl Client {
             "app": config.app_url,
             "user": user,
         });
-        let mut child = Command::new("node")
+        let mut child = guarded_command("node")
             .arg(config.e2e_dir.join("client.js"))
             .arg(settings.to_string())
             .current_dir(&config.e2e_dir)
