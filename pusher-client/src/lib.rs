@@ -180,11 +180,12 @@
 //!
 //! ## Retries
 //!
-//! Failed requests are retried when that is safe: queries on any transient failure, any request
-//! that never reached the server, and 429s after their `Retry-After`. A trigger that may have been
-//! processed (a timeout after sending, a 5xx) is retried only with an
-//! [`idempotency_key`](Trigger::idempotency_key) or [`RetryPolicy::retry_posts`], so an event is
-//! not delivered twice behind your back. See [`RetryPolicy`].
+//! Failed requests are retried when that is safe: queries (and terminating a user's connections)
+//! on any transient failure, any request that never reached the server, and 429s after their
+//! `Retry-After`. A trigger that may have been processed (a timeout after sending, a 5xx) is
+//! retried only with an idempotency key ([`Trigger`], [`TriggerBatch`] and [`SendToUser`] take
+//! one) or [`RetryPolicy::retry_posts`], so an event is not delivered twice behind your back.
+//! See [`RetryPolicy`].
 //!
 //! ```
 //! # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
