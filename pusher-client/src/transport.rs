@@ -13,9 +13,9 @@
 //! - [`ReqwestTransport`] (the default): reqwest with rustls (or native-tls), HTTP/1.1 and
 //!   HTTP/2, the `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` variables, [`proxy`] and
 //!   [`http_client`] settings.
-//! - `HyperTransport` (feature `hyper`): hyper 1 with hyper-util's pooled client, HTTP/1.1 only,
-//!   rustls. It spends less CPU per request (see `docs/perf-transport.md`); it ignores proxy
-//!   variables.
+//! - `HyperTransport` (feature `hyper`): hyper 1's HTTP/1.1 connections in a small pool of its
+//!   own (never more connections than concurrent requests), rustls. It spends less CPU per
+//!   request (see `docs/perf-transport.md`); it ignores proxy variables.
 //!
 //! [`Pusher`]: crate::Pusher
 //! [`proxy`]: crate::PusherBuilder::proxy
@@ -215,6 +215,8 @@ enum BodyKind {
     Full(Option<Bytes>),
     #[cfg(feature = "hyper")]
     Hyper(hyper::body::Incoming),
+    #[cfg(feature = "hyper")]
+    Pooled(hyper_impl::PooledBody),
     Boxed(Pin<Box<dyn Body<Data = Bytes, Error = SendError> + Send + 'static>>),
 }
 
@@ -243,6 +245,13 @@ impl ResponseBody {
         B::Error: Into<BoxError>,
     {
         ResponseBody(BodyKind::Boxed(Box::pin(body.map_err(SendError::other))))
+    }
+}
+
+#[cfg(feature = "hyper")]
+impl ResponseBody {
+    pub(crate) fn pooled(body: hyper_impl::PooledBody) -> Self {
+        ResponseBody(BodyKind::Pooled(body))
     }
 }
 
@@ -297,6 +306,10 @@ impl Body for ResponseBody {
             BodyKind::Hyper(body) => Pin::new(body)
                 .poll_frame(cx)
                 .map(|f| f.map(|r| r.map_err(SendError::other))),
+            #[cfg(feature = "hyper")]
+            BodyKind::Pooled(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map(|f| f.map(|r| r.map_err(SendError::other))),
             BodyKind::Boxed(body) => body.as_mut().poll_frame(cx),
         }
     }
@@ -306,6 +319,8 @@ impl Body for ResponseBody {
             BodyKind::Full(bytes) => bytes.is_none(),
             #[cfg(feature = "hyper")]
             BodyKind::Hyper(body) => body.is_end_stream(),
+            #[cfg(feature = "hyper")]
+            BodyKind::Pooled(body) => body.is_end_stream(),
             BodyKind::Boxed(body) => body.is_end_stream(),
         }
     }
@@ -317,6 +332,8 @@ impl Body for ResponseBody {
             }
             #[cfg(feature = "hyper")]
             BodyKind::Hyper(body) => body.size_hint(),
+            #[cfg(feature = "hyper")]
+            BodyKind::Pooled(body) => body.size_hint(),
             BodyKind::Boxed(body) => body.size_hint(),
         }
     }

@@ -1,25 +1,37 @@
-//! [`HyperTransport`]: hyper 1 and hyper-util's pooled ("legacy") client, HTTP/1.1, rustls.
+//! [`HyperTransport`]: hyper 1's HTTP/1.1 connections in a small pool of our own, rustls.
+//!
+//! Why not hyper-util's pooled ("legacy") client: per request it boxes futures, hashes a pool
+//! key, and spawns a task that waits for the connection to be reusable; and on a multi-thread
+//! runtime it races a new connect against an idle connection being returned, keeping both, so
+//! 64 concurrent requests opened ~90–110 connections. A client of one Pusher host needs much
+//! less: a list of idle connections per host, taken last-in first-out, each given back when its
+//! answer has been read to the end.
 
 use std::fmt;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http::uri::{Authority, Scheme};
+use http::{HeaderValue, Uri};
+use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tower::Service;
+use tower::{Service, ServiceExt};
 
 use super::{BoxFuture, ResponseBody, SendError};
 use crate::config::DEFAULT_CONNECT_TIMEOUT;
 use crate::error::ConfigError;
 
-/// A transport on hyper 1 (hyper-util's pooled client): HTTP/1.1 with keep-alive, TLS through
-/// rustls (aws-lc-rs, the platform's certificate verifier), plain HTTP for self-hosted
-/// servers. Needs the `hyper` feature and a tokio runtime.
+/// A transport on hyper 1: HTTP/1.1 with keep-alive connections in its own pool (at most one
+/// connection per concurrent request; a connection the server closed while idle is replaced
+/// without an error), TLS through rustls (aws-lc-rs, the platform's certificate verifier),
+/// plain HTTP for self-hosted servers. Needs the `hyper` feature and a tokio runtime.
 ///
 /// It spends less CPU per request than reqwest (see `docs/perf-transport.md`), which matters
 /// when a server triggers thousands of events a second. It does not read `HTTPS_PROXY` and
@@ -38,9 +50,7 @@ use crate::error::ConfigError;
 /// ```
 #[derive(Clone)]
 pub struct HyperTransport {
-    // Behind an `Arc`: hyper-util's `Client` is a few hundred bytes of settings, and the
-    // client clones its transport for every boxed call.
-    client: Arc<Client<HttpsConnector<HttpConnector>, Full<Bytes>>>,
+    pool: Arc<Pool>,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -69,22 +79,70 @@ impl HyperTransport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<ResponseBody>, SendError> {
-        let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, Full::new(body));
-        match self.client.request(request).await {
-            Ok(response) => Ok(response.map(ResponseBody::from)),
-            Err(e) => Err(classify(e)),
+        let pool = &self.pool;
+        let (mut parts, body) = request.into_parts();
+        let (Some(scheme), Some(authority)) = (parts.uri.scheme(), parts.uri.authority()) else {
+            return Err(SendError::never_sent(format!(
+                "the request URI {} is not absolute (scheme://host/...)",
+                parts.uri
+            )));
+        };
+        let (host, host_header, mut idle) = pool.checkout(scheme, authority)?;
+        let connect_uri = std::mem::take(&mut parts.uri);
+        // Origin form on the wire (`/path?query`), with `Host` from the URI, as hyper-util's
+        // client sends it (the two transports' bytes are compared in tests/tests/transport.rs).
+        parts.uri = origin_form(&connect_uri);
+        parts
+            .headers
+            .entry(http::header::HOST)
+            .or_insert(host_header);
+        let mut request = http::Request::from_parts(parts, Full::new(body));
+        // An idle connection the server has closed is found out before anything is written
+        // (`ready` fails, or the request comes back unsent): try the next, then a fresh one.
+        loop {
+            let (mut sender, fresh) = match idle.take().or_else(|| pool.take_idle(host)) {
+                Some(sender) => (sender, false),
+                None => (pool.connect(&connect_uri).await?, true),
+            };
+            if sender.ready().await.is_err() {
+                if fresh {
+                    return Err(SendError::never_sent(
+                        "the new connection closed before the request was sent",
+                    ));
+                }
+                continue;
+            }
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    let pool = Arc::clone(pool);
+                    return Ok(response.map(|body| {
+                        ResponseBody::pooled(PooledBody {
+                            body,
+                            give_back: Some(GiveBack { pool, host, sender }),
+                        })
+                    }));
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) if !fresh => request = unsent,
+                    Some(_) => return Err(SendError::never_sent(e.into_error())),
+                    None => return Err(SendError::other(e.into_error())),
+                },
+            }
         }
     }
 }
 
-/// Connect failures (DNS, refused, TLS handshake, connect timeout) never reached the server;
-/// anything later may have.
-fn classify(e: hyper_util::client::legacy::Error) -> SendError {
-    if !e.is_connect() {
-        return SendError::other(e);
+/// `/path?query` of an absolute URI (`/` when it has none).
+fn origin_form(uri: &Uri) -> Uri {
+    match uri.path_and_query() {
+        Some(path) if path.as_str() != "/" => Uri::from(path.clone()),
+        _ => Uri::from_static("/"),
     }
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+}
+
+/// Connect failures (DNS, refused, TLS handshake, connect timeout) never reached the server.
+fn connect_error(e: Box<dyn std::error::Error + Send + Sync>) -> SendError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&*e);
     while let Some(c) = cause {
         if let Some(io) = c.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::TimedOut {
@@ -94,6 +152,202 @@ fn classify(e: hyper_util::client::legacy::Error) -> SendError {
         cause = c.source();
     }
     SendError::never_sent(e)
+}
+
+/// The connections of one transport, per host (scheme and authority).
+struct Pool {
+    connector: HttpsConnector<HttpConnector>,
+    idle_timeout: Option<Duration>,
+    max_idle_per_host: usize,
+    /// Hosts are never removed, so an index names one for the pool's life. A client talks to
+    /// one host: a linear search beats hashing here.
+    hosts: Mutex<Vec<Host>>,
+}
+
+struct Host {
+    scheme: Scheme,
+    authority: Authority,
+    host_header: HeaderValue,
+    /// Most recently used last.
+    idle: Vec<Idle>,
+}
+
+impl Host {
+    fn new(scheme: &Scheme, authority: &Authority) -> Result<Host, SendError> {
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            other => {
+                return Err(SendError::never_sent(format!(
+                    "unsupported scheme {other:?} (use http or https)"
+                )));
+            }
+        };
+        let host_header = match authority.port_u16() {
+            Some(port) if port != default_port => format!("{}:{port}", authority.host()),
+            _ => authority.host().to_owned(),
+        };
+        let host_header = HeaderValue::try_from(host_header)
+            .map_err(|e| SendError::never_sent(format!("invalid host: {e}")))?;
+        Ok(Host {
+            scheme: scheme.clone(),
+            authority: authority.clone(),
+            host_header,
+            idle: Vec::new(),
+        })
+    }
+}
+
+struct Idle {
+    sender: SendRequest<Full<Bytes>>,
+    since: Instant,
+}
+
+impl Pool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Host>> {
+        // The lists stay consistent whatever panicked while holding the lock.
+        self.hosts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One lock for what a request needs: the host's index (the host is added on first use),
+    /// its `Host` header, and an idle connection if there is one.
+    #[allow(clippy::type_complexity)]
+    fn checkout(
+        &self,
+        scheme: &Scheme,
+        authority: &Authority,
+    ) -> Result<(usize, HeaderValue, Option<SendRequest<Full<Bytes>>>), SendError> {
+        let mut hosts = self.lock();
+        let index = match hosts
+            .iter()
+            .position(|h| h.authority == *authority && h.scheme == *scheme)
+        {
+            Some(index) => index,
+            None => {
+                hosts.push(Host::new(scheme, authority)?);
+                hosts.len() - 1
+            }
+        };
+        let host = &mut hosts[index];
+        let header = host.host_header.clone();
+        let idle = self.pick(&mut host.idle);
+        Ok((index, header, idle))
+    }
+
+    /// An idle connection of this host (see [`Pool::pick`]).
+    fn take_idle(&self, host: usize) -> Option<SendRequest<Full<Bytes>>> {
+        self.pick(&mut self.lock()[host].idle)
+    }
+
+    /// The most recently returned open connection, preferring one already ready for its next
+    /// request: a connection given back a moment ago may still be finishing the previous
+    /// answer on its own task, and waiting for it costs a task switch. Closed and expired
+    /// ones are dropped on the way.
+    fn pick(&self, idle: &mut Vec<Idle>) -> Option<SendRequest<Full<Bytes>>> {
+        if let Some(i) = idle.iter().rposition(|entry| entry.sender.is_ready()) {
+            let entry = idle.remove(i);
+            if !self.expired(&entry, Instant::now()) {
+                return Some(entry.sender);
+            }
+        }
+        let now = Instant::now();
+        idle.retain(|entry| !entry.sender.is_closed() && !self.expired(entry, now));
+        idle.pop().map(|entry| entry.sender)
+    }
+
+    fn expired(&self, entry: &Idle, now: Instant) -> bool {
+        self.idle_timeout
+            .is_some_and(|timeout| now.saturating_duration_since(entry.since) > timeout)
+    }
+
+    /// Takes back a connection whose answer was read to the end.
+    fn give_back(&self, host: usize, sender: SendRequest<Full<Bytes>>) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut hosts = self.lock();
+        let idle = &mut hosts[host].idle;
+        let now = Instant::now();
+        // Connections idle past the timeout sit at the front: drop them when the oldest is due.
+        if idle.first().is_some_and(|oldest| self.expired(oldest, now)) {
+            idle.retain(|entry| !self.expired(entry, now));
+        }
+        if idle.len() < self.max_idle_per_host {
+            idle.push(Idle { sender, since: now });
+        }
+    }
+
+    /// Opens a connection (TCP, TLS for https) and starts serving it on the runtime.
+    async fn connect(&self, uri: &Uri) -> Result<SendRequest<Full<Bytes>>, SendError> {
+        let mut connector = self.connector.clone();
+        let io = connector
+            .ready()
+            .await
+            .map_err(connect_error)?
+            .call(uri.clone())
+            .await
+            .map_err(connect_error)?;
+        let (sender, connection) = http1::handshake(io).await.map_err(SendError::never_sent)?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "pusher connection closed with an error");
+            }
+        });
+        Ok(sender)
+    }
+}
+
+/// An answer's body that gives its connection back to the pool once read to the end, or when
+/// dropped: hyper keeps the connection if the whole answer had arrived, and closes it if not
+/// (HTTP/1 cannot skip the rest of an answer), which the pool sees before reusing it.
+pub(crate) struct PooledBody {
+    body: Incoming,
+    give_back: Option<GiveBack>,
+}
+
+struct GiveBack {
+    pool: Arc<Pool>,
+    host: usize,
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl PooledBody {
+    fn give_back(&mut self) {
+        if let Some(GiveBack { pool, host, sender }) = self.give_back.take() {
+            pool.give_back(host, sender);
+        }
+    }
+}
+
+impl Drop for PooledBody {
+    fn drop(&mut self) {
+        self.give_back();
+    }
+}
+
+impl Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        if let Poll::Ready(None) = polled {
+            this.give_back();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
 }
 
 impl Service<http::Request<Bytes>> for HyperTransport {
@@ -129,7 +383,9 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// How long an idle keep-alive connection is kept; `None` for ever. Default 90 s.
+    /// How long an idle keep-alive connection may be reused; `None` for ever. Default 90 s.
+    /// Checked when the pool is next used (no timer per connection); a server closing the
+    /// connection first is noticed by itself.
     pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.pool_idle_timeout = timeout.into();
         self
@@ -163,13 +419,13 @@ impl HyperTransportBuilder {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(https);
         Ok(HyperTransport {
-            client: Arc::new(client),
+            pool: Arc::new(Pool {
+                connector: https,
+                idle_timeout: self.pool_idle_timeout,
+                max_idle_per_host: self.pool_max_idle_per_host,
+                hosts: Mutex::new(Vec::new()),
+            }),
         })
     }
 }
