@@ -82,10 +82,10 @@ impl HyperTransport {
         let pool = &self.pool;
         let (mut parts, body) = request.into_parts();
         let (Some(scheme), Some(authority)) = (parts.uri.scheme(), parts.uri.authority()) else {
-            return Err(SendError::never_sent(format!(
-                "the request URI {} is not absolute (scheme://host/...)",
-                parts.uri
-            )));
+            // The URI itself is not repeated: its query carries the request's signature.
+            return Err(SendError::never_sent(
+                "the request URI is not absolute (scheme://host/...)",
+            ));
         };
         let (host, host_header, mut idle) = pool.checkout(scheme, authority)?;
         let connect_uri = std::mem::take(&mut parts.uri);
