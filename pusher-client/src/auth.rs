@@ -330,8 +330,10 @@ impl PresenceMember {
 
 /// The user a connection signs in as (pusher-js `signin()`), sent back as `user_data`.
 ///
-/// `id` is required and must be non-empty (at most [`MAX_USER_ID_LEN`](crate::MAX_USER_ID_LEN)
-/// characters, no control characters). `user_info` (a JSON object) and `watchlist` (user ids
+/// `id` is required, and [`Pusher::authenticate_user`] checks that the user can be reached:
+/// only channel-name characters (`A-Z a-z 0-9 _ - = @ , . ;`), since it becomes the channel
+/// `#server-to-user-{id}`, and short enough for that channel (148 characters with the default
+/// limits). `user_info` (a JSON object) and `watchlist` (user ids
 /// whose online status this user may watch) are optional; any other field is passed through.
 /// Serialises with `id` first: `{"id":"..","user_info":{..},"watchlist":[..],..}`.
 ///
@@ -772,7 +774,8 @@ impl Pusher {
             }
             (ChannelKind::Presence, Some(member)) => {
                 channel::check_user_id(member.user_id())?;
-                let channel_data = serde_json::to_string(member).map_err(Error::Serialize)?;
+                let channel_data =
+                    serde_json::to_string(member).map_err(Error::serialize("presence member"))?;
                 let auth = credentials.auth_token(&[
                     socket_id.as_bytes(),
                     b":",
@@ -814,7 +817,9 @@ impl Pusher {
     ///
     /// `user_data` is `user` as JSON with `id` first; `auth` signs
     /// `socket_id::user::user_data`. Refused with a [`ValidationError`]: a malformed socket id,
-    /// an empty or invalid user id, and an extra field named `id`, `user_info` or `watchlist`.
+    /// an empty or invalid user id, a user id that cannot be reached (a character outside
+    /// `A-Z a-z 0-9 _ - = @ , . ;`, or too long for its `#server-to-user-{id}` channel: see
+    /// [`UserId`](crate::UserId)), and an extra field named `id`, `user_info` or `watchlist`.
     ///
     /// ```
     /// use pusher_client::{Pusher, UserAuthRequest, UserData};
@@ -835,7 +840,9 @@ impl Pusher {
     ) -> Result<UserAuth, Error> {
         let socket_id = request.socket_id.as_str();
         channel::check_socket_id(socket_id)?;
-        channel::check_user_id(&user.id)?;
+        // The user's #server-to-user-{id} channel must be valid, or pusher-js signs in a user
+        // that send_to_user can never reach.
+        channel::check_addressable_user_id(&user.id, self.inner.limits.max_channel_name_len)?;
         if let Some(name) = USER_DATA_RESERVED
             .iter()
             .find(|name| user.fields.contains_key(**name))
@@ -846,7 +853,7 @@ impl Pusher {
             }
             .into());
         }
-        let user_data = serde_json::to_string(user).map_err(Error::Serialize)?;
+        let user_data = serde_json::to_string(user).map_err(Error::serialize("user data"))?;
         let credentials = &self.inner.credentials;
         let auth =
             credentials.auth_token(&[socket_id.as_bytes(), b"::user::", user_data.as_bytes()]);
@@ -958,7 +965,13 @@ mod tests {
         let expected = json!({"auth": presence.auth(), "channel_data": presence.channel_data()});
         assert_eq!(presence.to_json(), expected.to_string());
         let user = pusher
-            .authenticate_user(&UserAuthRequest::new("1.1"), &UserData::new("u\"1"))
+            .authenticate_user(
+                &UserAuthRequest::new("1.1"),
+                // A signed-in user's id is channel-safe; the escaping is exercised by user_info.
+                &UserData::new("u1")
+                    .user_info(json!({"n": "\"é\\"}))
+                    .unwrap(),
+            )
             .unwrap();
         let expected = json!({"auth": user.auth(), "user_data": user.user_data()});
         assert_eq!(user.to_json(), expected.to_string());

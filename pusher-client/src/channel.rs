@@ -352,10 +352,49 @@ pub(crate) fn check_user_id(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Checks that a user id can be *addressed*: that its `#server-to-user-{id}` channel is a valid
+/// channel name, within `max_channel_len`. Signing a user in ([`Pusher::authenticate_user`]),
+/// [`Pusher::send_to_user`] and [`Pusher::terminate_user_connections`] need this: a user whose
+/// channel the server refuses can never be reached, so it is refused here, before anything is
+/// signed or sent. Presence members' ids stay free-form ([`check_user_id`]).
+///
+/// [`Pusher::authenticate_user`]: crate::Pusher::authenticate_user
+/// [`Pusher::send_to_user`]: crate::Pusher::send_to_user
+/// [`Pusher::terminate_user_connections`]: crate::Pusher::terminate_user_connections
+pub(crate) fn check_addressable_user_id(
+    value: &str,
+    max_channel_len: usize,
+) -> Result<(), ValidationError> {
+    check_user_id(value)?;
+    if let Some(ch) = value.chars().find(|c| !channel_char_ok(*c)) {
+        return Err(ValidationError::UserIdInvalidChar {
+            user_id: truncate_for_message(value),
+            ch,
+        });
+    }
+    // The alphabet is ASCII, so bytes are characters here.
+    let max = max_channel_len.saturating_sub(USER_CHANNEL_PREFIX.len());
+    if value.len() > max {
+        return Err(ValidationError::UserIdTooLong {
+            user_id: truncate_for_message(value),
+            len: value.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
 /// A user id: non-empty, at most [`MAX_USER_ID_LEN`] characters, no control characters.
 ///
-/// Any other character is allowed (`&`, `+`, spaces, non-ASCII): the client percent-encodes it in
-/// request paths and signs the path exactly as sent.
+/// Any other character is allowed (`&`, `+`, spaces, non-ASCII) in a presence member's id: the
+/// client percent-encodes it in request paths and signs the path exactly as sent. A user who
+/// signs in ([`Pusher::authenticate_user`](crate::Pusher::authenticate_user)) or is reached by
+/// [`send_to_user`](crate::Pusher::send_to_user) and
+/// [`terminate_user_connections`](crate::Pusher::terminate_user_connections) needs more: the id
+/// becomes part of the channel `#server-to-user-{id}`, so it may only hold channel-name
+/// characters (`A-Z a-z 0-9 _ - = @ , . ;`) and, with the default 164-character channel limit,
+/// at most 148 of them. Those calls refuse other ids with
+/// [`ValidationError::UserIdInvalidChar`] or [`ValidationError::UserIdTooLong`].
 ///
 /// ```
 /// use pusher_client::UserId;
@@ -364,6 +403,8 @@ pub(crate) fn check_user_id(value: &str) -> Result<(), ValidationError> {
 /// assert_eq!(id.as_str(), "ada@example.com");
 /// assert!(UserId::new("").is_err());
 /// assert!(UserId::new("line\nbreak").is_err());
+/// // A valid presence member id, but not one a signed-in user can have (see above).
+/// assert!(UserId::new("Ada Lovelace").is_ok());
 /// # Ok::<(), pusher_client::ValidationError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

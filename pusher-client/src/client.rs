@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT as UA};
@@ -230,6 +230,10 @@ impl Pusher {
     /// Sends an event to every connection of one signed-in user (pusher-js `signin()`).
     /// Await it, or add an [`idempotency_key`](SendToUser::idempotency_key) first.
     ///
+    /// The event travels on the channel `#server-to-user-{user_id}`, so an id outside the
+    /// channel-name alphabet (`A-Z a-z 0-9 _ - = @ , . ;`) or too long for it is refused with a
+    /// [`ValidationError`] before anything is sent (see [`UserId`](crate::UserId)).
+    ///
     /// ```
     /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
     /// pusher.send_to_user("user-42", "notification", serde_json::json!({"unread": 3})).await?;
@@ -256,7 +260,8 @@ impl Pusher {
 
     /// Disconnects every connection of one signed-in user.
     ///
-    /// They may reconnect unless your user authentication refuses them.
+    /// They may reconnect unless your user authentication refuses them. A user id that no
+    /// signed-in user can have (see [`UserId`](crate::UserId)) is refused before sending.
     ///
     /// ```
     /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
@@ -265,7 +270,7 @@ impl Pusher {
     /// ```
     pub async fn terminate_user_connections(&self, user_id: impl AsRef<str>) -> Result<(), Error> {
         let user_id = user_id.as_ref();
-        channel::check_user_id(user_id)?;
+        channel::check_addressable_user_id(user_id, self.inner.limits.max_channel_name_len)?;
         let path = format!(
             "/users/{}/terminate_connections",
             signing::encode_path_segment(user_id)
@@ -381,7 +386,7 @@ impl Pusher {
         body: &B,
     ) -> Result<T, Error> {
         check_raw_path(path)?;
-        let body = serde_json::to_vec(body).map_err(Error::Serialize)?;
+        let body = serde_json::to_vec(body).map_err(Error::serialize("request body"))?;
         let (status, bytes) = self.request(Method::POST, path, &[], Some(body)).await?;
         parse(status, &bytes)
     }
@@ -429,7 +434,8 @@ impl Pusher {
         let chunks = prepared.chunks(limits.max_batch_size);
         let several = chunks.len() > 1;
         for (index, chunk) in chunks.enumerate() {
-            let body = serde_json::to_vec(&WireBatch { batch: chunk }).map_err(Error::Serialize)?;
+            let body = serde_json::to_vec(&WireBatch { batch: chunk })
+                .map_err(Error::serialize("batch body"))?;
             // Each request of a split batch gets its own key, derived from the caller's.
             let key = idempotency_key.map(|key| {
                 if several {
@@ -580,7 +586,7 @@ impl Pusher {
             socket_id,
             info: info.to_param(),
         })
-        .map_err(Error::Serialize)?;
+        .map_err(Error::serialize("trigger body"))?;
         let (status, bytes) = self
             .request_with_key(Method::POST, "/events", &[], Some(body), idempotency_key)
             .await?;
@@ -641,11 +647,15 @@ impl Pusher {
             if attempt >= policy.max_attempts || !retry::should_retry(&error, may_repeat) {
                 return Err(error);
             }
-            let delay = match &error {
-                Error::Api(api) if api.status() == 429 => api
-                    .retry_after()
-                    .unwrap_or_else(|| retry::jitter(policy.backoff(attempt))),
-                _ => retry::jitter(policy.backoff(attempt)),
+            let Some(delay) = policy.delay_after(&error, attempt) else {
+                tracing::debug!(
+                    method = method_name(&method),
+                    path,
+                    attempt,
+                    error = %error,
+                    "not retrying pusher request: Retry-After is over the policy's max_retry_after"
+                );
+                return Err(error);
             };
             if let Some(deadline) = policy.deadline {
                 if started.elapsed() + delay > deadline {
@@ -698,9 +708,10 @@ impl Pusher {
         let request =
             self.http_request(method, full_path, path_and_query, body, idempotency_key)?;
         let started = Instant::now();
-        let fail = |kind: TransportKind, timed_out: bool, message: String, source| {
+        let fail = |kind: TransportKind, status, timed_out: bool, message: String, source| {
             let error = TransportError {
                 kind,
+                status,
                 method: method_str,
                 path: full_path.to_string(),
                 message,
@@ -717,42 +728,62 @@ impl Pusher {
             );
             Error::Transport(error)
         };
+        // The status line, once it arrived: a failure after a 2xx means the request was
+        // accepted, which decides whether it may be repeated.
+        let mut head: Option<(u16, Option<Duration>)> = None;
         let exchange = async {
             let response = inner.transport.send(request).await?;
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = match status {
+                429 | 503 => response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| retry::parse_retry_after(v, SystemTime::now())),
+                _ => None,
+            };
+            head = Some((status, retry_after));
             let bytes = read_capped(response.into_body()).await?;
             Ok::<_, ReadError>((status, retry_after, bytes))
         };
-        let (status, retry_after, bytes) = match tokio::time::timeout(inner.timeout, exchange).await
-        {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(ReadError::Send(e))) => {
-                let (kind, timed_out) = match e.kind() {
-                    SendErrorKind::NeverSent => (TransportKind::Connect, e.is_timeout()),
-                    SendErrorKind::TimedOut => (TransportKind::Timeout, true),
-                    _ => (TransportKind::Other, e.is_timeout()),
+        let outcome = tokio::time::timeout(inner.timeout, exchange).await;
+        let status = head.map(|(status, _)| status);
+        let accepted = status.filter(|s| (200..300).contains(s));
+        let (status, retry_after, bytes) = match (outcome, head) {
+            (Ok(Ok(answer)), _) => answer,
+            // An error status arrived and only its text was lost: the status is the answer
+            // (a 429 was refused, whatever its body said).
+            (Ok(Err(ReadError::Send(_))), Some((status, retry_after))) if accepted.is_none() => {
+                (status, retry_after, Bytes::new())
+            }
+            (Ok(Err(ReadError::Send(e))), _) => {
+                let (kind, timed_out) = match (accepted, e.kind()) {
+                    (Some(_), _) => (TransportKind::AnswerLost, e.is_timeout()),
+                    (None, SendErrorKind::NeverSent) => (TransportKind::Connect, e.is_timeout()),
+                    (None, SendErrorKind::TimedOut) => (TransportKind::Timeout, true),
+                    (None, _) => (TransportKind::Other, e.is_timeout()),
                 };
                 let source = e.into_source();
                 let message = error_chain(&*source);
-                return Err(fail(kind, timed_out, message, Some(source)));
+                return Err(fail(kind, status, timed_out, message, Some(source)));
             }
-            Ok(Err(ReadError::TooLarge)) => {
+            (Ok(Err(ReadError::TooLarge)), _) => {
                 return Err(fail(
                     TransportKind::TooLarge,
+                    status,
                     false,
                     format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes"),
                     None,
                 ));
             }
-            Err(_) => {
+            (Err(_), _) => {
+                let kind = match accepted {
+                    Some(_) => TransportKind::AnswerLost,
+                    None => TransportKind::Timeout,
+                };
                 return Err(fail(
-                    TransportKind::Timeout,
+                    kind,
+                    status,
                     true,
                     format!("no complete answer within {:?}", inner.timeout),
                     None,
@@ -1084,7 +1115,7 @@ impl Trigger<'_> {
             socket_id: self.socket_id.as_deref(),
             info: self.info.to_param(),
         })
-        .map_err(Error::Serialize)
+        .map_err(Error::serialize("trigger body"))
     }
 }
 
@@ -1154,18 +1185,11 @@ impl SendToUser<'_> {
     /// Validates and sends the event to the user's `#server-to-user-{id}` channel.
     pub async fn send(self) -> Result<TriggerResponse, Error> {
         let pusher = self.pusher;
-        channel::check_user_id(&self.user_id)?;
+        channel::check_addressable_user_id(
+            &self.user_id,
+            pusher.inner.limits.max_channel_name_len,
+        )?;
         let channel = format!("{USER_CHANNEL_PREFIX}{}", self.user_id);
-        let max = pusher.inner.limits.max_channel_name_len;
-        let len = channel.chars().count();
-        if len > max {
-            return Err(ValidationError::ChannelNameTooLong {
-                name: channel::truncate_for_message(&channel),
-                len,
-                max,
-            }
-            .into());
-        }
         channel::check_event_name(&self.event, pusher.inner.limits.max_event_name_len)?;
         pusher.check_payload_size(self.data.len())?;
         pusher

@@ -34,9 +34,17 @@ pub enum Error {
     /// A value was refused before any request was sent.
     #[error(transparent)]
     Validation(#[from] ValidationError),
-    /// Data could not be serialised to JSON.
-    #[error("event data could not be serialised to JSON: {0}")]
-    Serialize(#[source] serde_json::Error),
+    /// A value could not be serialised to JSON (a `Serialize` impl failed, or a map had
+    /// non-string keys).
+    #[error("{what} could not be serialised to JSON: {source}")]
+    Serialize {
+        /// What was being serialised: `"event data"`, `"request body"`, `"presence member"`,
+        /// `"user data"`…
+        what: &'static str,
+        /// serde_json's reason.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The request did not complete: connection, timeout or protocol failure.
     #[error(transparent)]
     Transport(#[from] TransportError),
@@ -72,6 +80,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// Maps a serde_json failure on `what` (for `map_err`).
+    pub(crate) fn serialize(what: &'static str) -> impl FnOnce(serde_json::Error) -> Error {
+        move |source| Error::Serialize { what, source }
+    }
+
     /// `true` if the request timed out (connecting or waiting for the answer).
     pub fn is_timeout(&self) -> bool {
         match self {
@@ -91,24 +104,43 @@ impl Error {
     }
 
     /// `true` if the failure is transient, so the same request may succeed later: no
-    /// connection, a timeout, a connection lost mid-answer, 429 or a 5xx. Validation errors,
-    /// other 4xx and malformed answers are not.
+    /// connection, a timeout, a connection lost before a success status, 429, 500, 502, 503 or
+    /// 504. Validation errors, other 4xx, answers over the size cap, malformed answers and
+    /// answers lost *after* a success status on a POST (the request took effect) are not.
     ///
-    /// The client already retries what is safe to retry (see [`RetryPolicy`](crate::RetryPolicy));
-    /// this tells what remains worth retrying later, e.g. from a job queue.
+    /// The client's own retry loop decides with the same rule (see
+    /// [`RetryPolicy`](crate::RetryPolicy)); this tells what remains worth retrying later, e.g.
+    /// from a job queue.
     pub fn is_retryable(&self) -> bool {
+        crate::retry::retryability(self) != crate::retry::Retryability::Never
+    }
+
+    /// How long the server asked to wait before trying again (`Retry-After` on a 429 or 503,
+    /// in seconds or as an HTTP date), when it said so.
+    ///
+    /// ```
+    /// # async fn run(pusher: pusher_client::Pusher) {
+    /// if let Err(e) = pusher.trigger("orders", "created", "{}").await {
+    ///     if let Some(wait) = e.retry_after() {
+    ///         eprintln!("rate limited: try again in {wait:?}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::Transport(e) => e.kind != TransportKind::TooLarge,
-            Error::Api(e) => matches!(e.status, 429 | 500..=599),
-            Error::PartialBatch { source, .. } => source.is_retryable(),
-            _ => false,
+            Error::Api(e) => e.retry_after,
+            Error::PartialBatch { source, .. } => source.retry_after(),
+            _ => None,
         }
     }
 
-    /// The HTTP status the API answered with, if it answered with an error status.
+    /// The HTTP status the API answered with, if an answer arrived: an error status, or the
+    /// success status of an answer that was malformed or cut off.
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
+            Error::Transport(e) => e.status,
             Error::MalformedResponse { status, .. } => Some(*status),
             Error::PartialBatch { source, .. } => source.status(),
             _ => None,
@@ -244,6 +276,29 @@ pub enum ValidationError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A user id that must be addressable (user authentication, send to user, terminate
+    /// connections) holds a character its `#server-to-user-{id}` channel cannot hold.
+    #[error(
+        "user id {user_id:?} contains {ch:?}: the user's channel #server-to-user-{{id}} may only hold A-Z a-z 0-9 _ - = @ , . ; so the server would refuse it and the user could never be reached"
+    )]
+    UserIdInvalidChar {
+        /// The id given (truncated if long).
+        user_id: String,
+        /// The first character refused.
+        ch: char,
+    },
+    /// A user id that must be addressable is too long for its `#server-to-user-{id}` channel.
+    #[error(
+        "user id is {len} characters long; the user's channel #server-to-user-{{id}} allows at most {max} (the channel name limit less the 16-character prefix)"
+    )]
+    UserIdTooLong {
+        /// The id given (truncated if long).
+        user_id: String,
+        /// Its length in characters.
+        len: usize,
+        /// The longest id the configured channel limit allows.
+        max: usize,
+    },
     /// Event data, as it would be sent, was larger than allowed.
     #[error("event data is {size} bytes as sent; the limit is {max} bytes")]
     PayloadTooLarge {
@@ -372,15 +427,23 @@ pub enum TransportKind {
     Timeout,
     /// The answer was larger than the client reads.
     TooLarge,
+    /// The server answered with a success status — it **accepted** the request — but the rest
+    /// of its answer was lost (connection cut, or the request timeout ran out while reading).
+    /// A trigger, batch or termination took effect: it is never retried, and
+    /// [`Error::is_retryable`] is `false`. A query is retried, having changed nothing.
+    /// [`TransportError::status`] gives the status.
+    AnswerLost,
     /// Anything else (connection reset, protocol error, body read error).
     Other,
 }
 
 /// The request did not complete. The source never carries the signed URL.
 #[derive(Debug, thiserror::Error)]
-#[error("{} {method} {path} failed: {message}", kind_text(*.kind))]
+#[error("{}", TransportText(self))]
 pub struct TransportError {
     pub(crate) kind: TransportKind,
+    /// The status line's code, when the failure came after it.
+    pub(crate) status: Option<u16>,
     pub(crate) method: &'static str,
     pub(crate) path: String,
     pub(crate) message: String,
@@ -390,11 +453,28 @@ pub struct TransportError {
     pub(crate) source: Option<crate::transport::BoxError>,
 }
 
-fn kind_text(kind: TransportKind) -> &'static str {
-    match kind {
-        TransportKind::Connect => "connecting for",
-        TransportKind::Timeout => "timeout:",
-        TransportKind::TooLarge | TransportKind::Other => "request",
+struct TransportText<'a>(&'a TransportError);
+
+impl fmt::Display for TransportText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.0;
+        let (method, path, message) = (e.method, &e.path, &e.message);
+        match (e.kind, e.status) {
+            (TransportKind::Connect, _) => {
+                write!(f, "connecting for {method} {path} failed: {message}")
+            }
+            (TransportKind::Timeout, _) => write!(f, "timeout: {method} {path} failed: {message}"),
+            (TransportKind::AnswerLost, Some(status)) if method == "GET" => write!(
+                f,
+                "{method} {path}: the answer (status {status}) was lost: {message}"
+            ),
+            (TransportKind::AnswerLost, Some(status)) => write!(
+                f,
+                "{method} {path} was accepted (status {status}) but the answer was lost: {message}; \
+                 not retried, since the request took effect"
+            ),
+            _ => write!(f, "request {method} {path} failed: {message}"),
+        }
     }
 }
 
@@ -407,6 +487,18 @@ impl TransportError {
     /// The request path (without the signed query).
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The status the server answered with, when the failure came after the status line
+    /// (always so for [`TransportKind::AnswerLost`]).
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// `true` if the server answered with a success status before the failure: the request
+    /// was accepted and took effect (see [`TransportKind::AnswerLost`]).
+    pub fn was_accepted(&self) -> bool {
+        self.kind == TransportKind::AnswerLost
     }
 
     /// How long the attempt ran before failing.
@@ -440,7 +532,8 @@ impl ApiError {
         &self.path
     }
 
-    /// The server's `Retry-After` (in seconds), when it sent one (usually with 429 or 503).
+    /// The server's `Retry-After` (sent as seconds or as an HTTP date), when it sent one with a
+    /// 429 or 503: how long it asked the client to wait, from when the answer arrived.
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }

@@ -44,7 +44,7 @@ impl Data {
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
         serde_json::to_string(value)
             .map(Data)
-            .map_err(Error::Serialize)
+            .map_err(Error::serialize("event data"))
     }
 
     /// Sends `text` exactly as given.

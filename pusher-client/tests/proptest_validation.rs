@@ -63,6 +63,14 @@ fn user_ok(s: &str) -> bool {
         && s != ".."
 }
 
+/// A user id that send_to_user, terminate_user_connections and user authentication accept: its
+/// `#server-to-user-<id>` channel is a valid channel name within the length limit.
+fn addressable_user_ok(s: &str) -> bool {
+    user_ok(s)
+        && s.chars().all(channel_char_ok)
+        && "#server-to-user-".len() + s.len() <= MAX_CHANNEL
+}
+
 fn event_ok(s: &str) -> bool {
     (1..=MAX_EVENT).contains(&s.chars().count())
 }
@@ -331,7 +339,7 @@ proptest! {
     fn other_calls_validate_before_sending(
         channel in prop_oneof![valid_channel(), channel_like()],
         event in prop_oneof![Just("my-event".to_owned()), event_like()],
-        user in prop_oneof![valid_user(), user_like()],
+        user in prop_oneof![valid_user(), user_like(), "[A-Za-z0-9_=@,.;-]{1,150}"],
     ) {
         let pusher = pusher();
         let rt = runtime();
@@ -343,14 +351,19 @@ proptest! {
                 .map(|_| ())
         });
         expect(batch, channel_valid && event_ok(&event), "trigger_batch")?;
-        // The user's channel `#server-to-user-<id>` must also fit the channel length limit.
-        let user_channel_fits = "#server-to-user-".len() + user.chars().count() <= MAX_CHANNEL;
+        // The user's channel `#server-to-user-<id>` must be a valid channel name: the
+        // channel alphabet, within the length limit.
         let to_user = rt.block_on(async {
             pusher.send_to_user(user.as_str(), event.as_str(), "{}").await.map(|_| ())
         });
-        expect(to_user, user_ok(&user) && user_channel_fits && event_ok(&event), "send_to_user")?;
+        expect(to_user, addressable_user_ok(&user) && event_ok(&event), "send_to_user")?;
         let terminate = rt.block_on(pusher.terminate_user_connections(user.as_str()));
-        expect(terminate, user_ok(&user), "terminate_user_connections")?;
+        expect(terminate, addressable_user_ok(&user), "terminate_user_connections")?;
+        let signin = pusher.authenticate_user(
+            &pusher_client::UserAuthRequest::new("1.1"),
+            &pusher_client::UserData::new(user.as_str()),
+        );
+        expect(signin.map(|_| ()), addressable_user_ok(&user), "authenticate_user")?;
         // Queries answer `{}`, which is not every query's answer: only whether validation
         // refused the input is checked.
         let query = rt.block_on(async { pusher.channel(channel.as_str()).await.map(|_| ()) });

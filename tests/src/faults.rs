@@ -29,8 +29,12 @@ pub enum Fault {
     },
     /// Close the connection without answering.
     Close,
-    /// Send the status line, headers and half of a promised body, then close.
+    /// Send the status line (`200`), headers and part of a promised body, then close.
     ResetMidResponse,
+    /// Send this status line, headers and part of a promised body, then close.
+    CutAfterStatus(u16),
+    /// Send the status line (`200`), headers and part of a promised body, then wait forever.
+    HangMidResponse,
     /// Never answer (keep the connection open).
     Hang,
 }
@@ -52,10 +56,15 @@ impl Fault {
 
     /// `429` with `Retry-After: seconds`.
     pub fn too_many(retry_after_secs: u64) -> Fault {
+        Fault::retry_after(429, &retry_after_secs.to_string())
+    }
+
+    /// This status with `Retry-After: value` (seconds or an HTTP date).
+    pub fn retry_after(status: u16, value: &str) -> Fault {
         Fault::Respond {
-            status: 429,
-            headers: vec![("Retry-After".into(), retry_after_secs.to_string())],
-            body: "rate limited".into(),
+            status,
+            headers: vec![("Retry-After".into(), value.to_owned())],
+            body: "come back later".into(),
         }
     }
 }
@@ -212,15 +221,25 @@ async fn handle(mut stream: TcpStream, shared: Arc<Shared>) {
             let _ = stream.shutdown().await;
         }
         Fault::Close => {}
-        Fault::ResetMidResponse => {
-            let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"chan";
-            let _ = stream.write_all(answer.as_bytes()).await;
-            let _ = stream.flush().await;
+        Fault::ResetMidResponse => cut_after_status(&mut stream, 200).await,
+        Fault::CutAfterStatus(status) => cut_after_status(&mut stream, status).await,
+        Fault::HangMidResponse => {
+            cut_after_status(&mut stream, 200).await;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
         }
         Fault::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     }
+}
+
+/// The status line, headers and the start of a 100-byte body that never comes whole.
+async fn cut_after_status(stream: &mut TcpStream, status: u16) {
+    let answer = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"chan"
+    );
+    let _ = stream.write_all(answer.as_bytes()).await;
+    let _ = stream.flush().await;
 }
 
 async fn read_request(stream: &mut TcpStream) -> Option<FaultRequest> {

@@ -81,14 +81,19 @@ async fn awkward_values_in_several_params() {
     assert_eq!(request.param("info"), Some("user_count"));
 }
 
+/// User ids that a signed-in user can have hold only channel-name characters, several of which
+/// (`= @ , ; .`) are special in paths and queries: each goes on the wire intact and signed.
+const AWKWARD_ADDRESSABLE: &[&str] = &["a=b", "a;b,c@d", "_-=@,.;", "ada@example.com", "=", ";;"];
+
 #[tokio::test]
 async fn awkward_user_ids_in_terminate_path() {
     let server = FakePusher::start().await;
     let pusher = server.client();
-    let ids: Vec<String> = AWKWARD
+    let ids: Vec<String> = AWKWARD_ADDRESSABLE
         .iter()
         .map(|s| (*s).to_owned())
-        .chain(["x".repeat(200), "é".repeat(200), "a%2Fb".to_owned()])
+        // The longest id whose #server-to-user- channel fits the default 164 characters.
+        .chain(["x".repeat(148)])
         .collect();
     for id in &ids {
         pusher
@@ -122,7 +127,7 @@ async fn awkward_user_ids_in_terminate_path() {
 async fn awkward_user_ids_in_send_to_user() {
     let server = FakePusher::start().await;
     let pusher = server.client();
-    for id in AWKWARD {
+    for id in AWKWARD_ADDRESSABLE {
         pusher
             .send_to_user(id, "n", "hi")
             .await
@@ -134,6 +139,86 @@ async fn awkward_user_ids_in_send_to_user() {
             json!([format!("#server-to-user-{id}")])
         );
     }
+}
+
+/// A user id whose `#server-to-user-{id}` channel no server accepts can never be reached:
+/// send_to_user, terminate_user_connections and user authentication refuse it, naming the
+/// character, before anything is signed or sent.
+#[tokio::test]
+async fn unreachable_user_ids_are_refused_before_sending() {
+    let server = FakePusher::start().await;
+    let pusher = server.client();
+    let request = pusher_client::UserAuthRequest::new("1.2");
+    for id in AWKWARD.iter().copied().chain(["user 42", "a:b"]) {
+        let Some(ch) = id
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "_-=@,.;".contains(*c)))
+        else {
+            continue;
+        };
+        let check = |result: Result<(), Error>, what: &str| match result {
+            Err(Error::Validation(ValidationError::UserIdInvalidChar { user_id, ch: got })) => {
+                assert_eq!((user_id.as_str(), got), (id, ch), "{what}");
+            }
+            other => panic!("{what}({id:?}): {other:?}"),
+        };
+        check(
+            pusher.send_to_user(id, "n", "hi").await.map(|_| ()),
+            "send_to_user",
+        );
+        check(pusher.terminate_user_connections(id).await, "terminate");
+        check(
+            pusher
+                .authenticate_user(&request, &pusher_client::UserData::new(id))
+                .map(|_| ()),
+            "authenticate_user",
+        );
+        let text = ValidationError::UserIdInvalidChar {
+            user_id: id.to_owned(),
+            ch,
+        }
+        .to_string();
+        assert!(
+            text.contains(&format!("{ch:?}")) && text.contains("#server-to-user-"),
+            "{text}"
+        );
+    }
+    assert_eq!(server.request_count(), 0, "something was sent");
+
+    // Too long for the channel limit: refused with the longest length allowed, which follows
+    // the configured limit.
+    let long = "x".repeat(149);
+    for result in [
+        pusher.send_to_user(&long, "n", "hi").await.map(|_| ()),
+        pusher.terminate_user_connections(&long).await,
+        pusher
+            .authenticate_user(&request, &pusher_client::UserData::new(long.as_str()))
+            .map(|_| ()),
+    ] {
+        assert!(
+            matches!(
+                result,
+                Err(Error::Validation(ValidationError::UserIdTooLong {
+                    len: 149,
+                    max: 148,
+                    ..
+                }))
+            ),
+            "{result:?}"
+        );
+    }
+    assert_eq!(server.request_count(), 0, "something was sent");
+    let roomy = server
+        .client_builder()
+        .limits(pusher_client::Limits::default().max_channel_name_len(200))
+        .build()
+        .expect("client");
+    // (This fake server keeps Pusher's 164; a server configured for longer names would take
+    // the send too.)
+    roomy
+        .terminate_user_connections(&long)
+        .await
+        .expect("fits a 200-character limit");
 }
 
 /// `.` and `..` are valid user ids for the validator, but as path segments an HTTP stack

@@ -301,3 +301,44 @@ async fn wrong_credentials_are_refused_by_the_verifying_server() {
 
 /// A builder using the transport the tests run with (`PUSHER_TEST_TRANSPORT`).
 use pusher_tests::test_builder as builder;
+
+/// A value that cannot be serialised to JSON is refused with a message naming what it was,
+/// before anything is sent.
+#[tokio::test]
+async fn serialisation_errors_name_what_could_not_be_serialised() {
+    use std::collections::BTreeMap;
+    // JSON object keys must be strings: a map keyed by tuples cannot be written.
+    let unwritable: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into_iter().collect();
+
+    let error = pusher_client::Data::json(&unwritable).expect_err("tuple keys");
+    assert!(
+        matches!(
+            error,
+            Error::Serialize {
+                what: "event data",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("event data could not be serialised"),
+        "{error}"
+    );
+
+    let server = FakePusher::start().await;
+    let pusher = server.client();
+    let error = pusher
+        .post::<_, Value>("/events", &unwritable)
+        .await
+        .expect_err("tuple keys");
+    assert!(
+        error
+            .to_string()
+            .starts_with("request body could not be serialised"),
+        "{error}"
+    );
+    assert_eq!(server.request_count(), 0);
+}

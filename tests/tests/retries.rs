@@ -205,26 +205,187 @@ async fn other_4xx_are_never_retried() {
     }
 }
 
+/// A query whose answer was cut after its status line is asked again: it changed nothing.
 #[tokio::test]
-async fn a_connection_lost_mid_answer_is_retried_only_where_safe() {
+async fn a_query_whose_answer_was_lost_is_asked_again() {
     let server = FaultServer::start([Fault::ResetMidResponse]).await;
     let pusher = faulty_client(&server, policy());
     pusher.channels().await.expect("the query is repeated");
     assert_eq!(server.requests().len(), 2);
 
-    let server = FaultServer::start([Fault::ResetMidResponse, Fault::ResetMidResponse]).await;
+    let server = FaultServer::start(vec![Fault::ResetMidResponse; 3]).await;
     let pusher = faulty_client(&server, policy());
-    let error = pusher.trigger("c", "e", "d").await.expect_err("cut short");
+    let error = pusher.channels().await.expect_err("cut three times");
+    assert_eq!(server.requests().len(), 3);
+    assert_eq!(error.status(), Some(200));
+    assert!(error.is_retryable(), "{error:?}");
+}
+
+fn assert_accepted(error: &Error, what: &str) {
+    match error {
+        Error::Transport(t) => {
+            assert_eq!(t.kind(), TransportKind::AnswerLost, "{what}: {error:?}");
+            assert_eq!(t.status(), Some(200), "{what}");
+            assert!(t.was_accepted(), "{what}");
+        }
+        other => panic!("{what}: {other:?}"),
+    }
+    assert_eq!(error.status(), Some(200), "{what}");
     assert!(
-        matches!(&error, Error::Transport(t) if t.kind() == TransportKind::Other),
+        !error.is_retryable(),
+        "{what}: an accepted request is not retryable"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("accepted") && text.contains("200"),
+        "{what}: {text}"
+    );
+}
+
+/// A 2xx followed by a body that never arrives whole: the server accepted the request, so it
+/// is never repeated — not with an idempotency key, not under `retry_posts` — and the error
+/// says so, with the status.
+#[tokio::test]
+async fn a_post_whose_success_answer_was_lost_is_never_repeated() {
+    for policy in [policy(), policy().retry_posts(true)] {
+        let server = FaultServer::start(vec![Fault::ResetMidResponse; 3]).await;
+        let pusher = faulty_client(&server, policy);
+        let error = pusher
+            .trigger("c", "e", "d")
+            .idempotency_key("k-1")
+            .await
+            .expect_err("cut short");
+        assert_accepted(&error, "trigger");
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "the accepted trigger was repeated"
+        );
+
+        let server = FaultServer::start(vec![Fault::ResetMidResponse; 3]).await;
+        let pusher = faulty_client(&server, policy);
+        let error = pusher
+            .trigger_batch([BatchEvent::new("c", "e", "d")])
+            .idempotency_key("k-2")
+            .await
+            .expect_err("cut short");
+        assert_accepted(&error, "batch");
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "the accepted batch was repeated"
+        );
+
+        let server = FaultServer::start(vec![Fault::ResetMidResponse; 3]).await;
+        let pusher = faulty_client(&server, policy);
+        let error = pusher
+            .send_to_user("u1", "e", "d")
+            .idempotency_key("k-3")
+            .await
+            .expect_err("cut short");
+        assert_accepted(&error, "send_to_user");
+        assert_eq!(server.requests().len(), 1, "the accepted send was repeated");
+
+        let server = FaultServer::start(vec![Fault::ResetMidResponse; 3]).await;
+        let pusher = faulty_client(&server, policy);
+        let error = pusher
+            .terminate_user_connections("u1")
+            .await
+            .expect_err("cut short");
+        assert_accepted(&error, "terminate");
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "the accepted termination was repeated"
+        );
+    }
+}
+
+/// The request timeout running out while the body of a 2xx is read is the same case: the
+/// request was accepted.
+#[tokio::test]
+async fn a_timeout_after_a_success_status_is_not_repeated() {
+    let server = FaultServer::start(vec![Fault::HangMidResponse; 3]).await;
+    let pusher = faulty_client(&server, policy().retry_posts(true));
+    let error = pusher
+        .trigger("c", "e", "d")
+        .idempotency_key("k-4")
+        .await
+        .expect_err("timed out reading");
+    assert_accepted(&error, "trigger");
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// An error status whose body was cut is still that status: a 429 is retried (refused, not
+/// processed), a 400 is not.
+#[tokio::test]
+async fn an_error_status_with_a_cut_body_keeps_its_status() {
+    let server = FaultServer::start([Fault::CutAfterStatus(429)]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher.trigger("c", "e", "d").await.expect("second attempt");
+    assert_eq!(server.requests().len(), 2);
+
+    let server = FaultServer::start(vec![Fault::CutAfterStatus(400); 3]).await;
+    let pusher = faulty_client(&server, policy());
+    let error = pusher.channels().await.expect_err("400");
+    assert_eq!(error.status(), Some(400));
+    assert!(!error.is_retryable());
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// The retry loop and `Error::is_retryable` agree: an answer over the size cap is neither
+/// retryable nor fetched again, even by a query.
+#[tokio::test]
+async fn an_answer_over_the_size_cap_is_fetched_once() {
+    let huge = " ".repeat(8 * 1024 * 1024 + 1);
+    let server = FaultServer::start(vec![Fault::status(200, &huge); 3]).await;
+    let pusher = faulty_client(&server, policy());
+    let error = pusher.channels().await.expect_err("too large");
+    assert!(
+        matches!(&error, Error::Transport(t) if t.kind() == TransportKind::TooLarge),
         "{error:?}"
     );
-    assert!(error.is_retryable());
-    assert_eq!(
-        server.requests().len(),
-        1,
-        "a trigger that may have been processed was repeated"
-    );
+    assert!(!error.is_retryable());
+    assert_eq!(server.requests().len(), 1, "fetched again");
+}
+
+/// Whatever the failure, `is_retryable` says what the loop did for a request that may be
+/// repeated (a query): retryable errors were retried, the others were not.
+#[tokio::test]
+async fn is_retryable_matches_what_the_loop_did() {
+    let huge = " ".repeat(8 * 1024 * 1024 + 1);
+    let faults = [
+        Fault::status(500, "x"),
+        Fault::status(501, "x"),
+        Fault::status(502, "x"),
+        Fault::status(503, "x"),
+        Fault::status(504, "x"),
+        Fault::status(505, "x"),
+        Fault::status(400, "x"),
+        Fault::status(404, "x"),
+        Fault::status(409, "x"),
+        Fault::too_many(0),
+        Fault::status(200, "not json"),
+        Fault::status(200, &huge),
+        Fault::ResetMidResponse,
+        Fault::CutAfterStatus(502),
+        Fault::Close,
+        Fault::Hang,
+    ];
+    for fault in faults {
+        let label = format!("{fault:?}").chars().take(60).collect::<String>();
+        let server = FaultServer::start(vec![fault; 2]).await;
+        let pusher = faulty_client(&server, policy().max_attempts(2));
+        let error = pusher.channels().await.expect_err("fails twice");
+        let attempts = server.requests().len();
+        assert_eq!(
+            attempts,
+            if error.is_retryable() { 2 } else { 1 },
+            "{label}: is_retryable() = {} but {attempts} attempts: {error}",
+            error.is_retryable()
+        );
+    }
 }
 
 #[tokio::test]
@@ -318,6 +479,90 @@ async fn non_json_answers_are_malformed_and_not_retried() {
         1,
         "a malformed answer is not retried"
     );
+}
+
+/// `Retry-After` on a 503 is honoured like on a 429 (where the request may be repeated).
+#[tokio::test]
+async fn a_503_waits_for_retry_after() {
+    let server = FaultServer::start([Fault::retry_after(503, "1")]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher.channels().await.expect("second attempt");
+    let gaps = server.gaps();
+    assert_eq!(gaps.len(), 1);
+    assert!(
+        gaps[0] >= Duration::from_millis(950),
+        "waited only {:?}",
+        gaps[0]
+    );
+    assert!(gaps[0] < Duration::from_secs(5), "waited {:?}", gaps[0]);
+
+    // A trigger that got a 503 without a key is still not repeated.
+    let server = FaultServer::start([Fault::retry_after(503, "1")]).await;
+    let pusher = faulty_client(&server, policy());
+    let error = pusher.trigger("c", "e", "d").await.expect_err("503");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// `Retry-After` as an HTTP date: the wait runs to that time (the date has whole seconds, so
+/// a date 2 s ahead means a wait of 1–2 s).
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let at = std::time::SystemTime::now() + Duration::from_secs(2);
+    let server = FaultServer::start([Fault::retry_after(429, &httpdate::fmt_http_date(at))]).await;
+    let pusher = faulty_client(&server, policy());
+    pusher.trigger("c", "e", "d").await.expect("second attempt");
+    let gaps = server.gaps();
+    assert_eq!(gaps.len(), 1);
+    assert!(
+        gaps[0] >= Duration::from_millis(900),
+        "waited only {:?}",
+        gaps[0]
+    );
+    assert!(gaps[0] < Duration::from_secs(6), "waited {:?}", gaps[0]);
+}
+
+/// A server asking for more than `max_retry_after` gets no early retry: the error comes back at
+/// once and carries the wait.
+#[tokio::test]
+async fn a_retry_after_over_the_cap_is_returned_not_waited_for() {
+    let server = FaultServer::start([Fault::too_many(20)]).await;
+    let pusher = faulty_client(
+        &server,
+        policy()
+            .deadline(Some(Duration::from_secs(120)))
+            .max_retry_after(Duration::from_secs(5)),
+    );
+    let started = Instant::now();
+    let error = pusher.trigger("c", "e", "d").await.expect_err("429");
+    assert_eq!(error.status(), Some(429));
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(20)));
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The default cap is 10 s.
+    assert_eq!(
+        RetryPolicy::default().max_retry_after,
+        Duration::from_secs(10)
+    );
+}
+
+/// When retries run out, the error still carries the server's last `Retry-After`.
+#[tokio::test]
+async fn the_last_retry_after_is_on_the_error_when_retries_run_out() {
+    let server = FaultServer::start(vec![Fault::too_many(1); 2]).await;
+    let pusher = faulty_client(&server, policy().max_attempts(2));
+    let error = pusher.channels().await.expect_err("429 twice");
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
+    match &error {
+        Error::Api(api) => assert_eq!(api.retry_after(), Some(Duration::from_secs(1))),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// A builder using the transport the tests run with (`PUSHER_TEST_TRANSPORT`).

@@ -292,7 +292,7 @@ async fn the_answer_cap_applies_to_custom_transports() {
 }
 
 #[tokio::test]
-async fn a_body_cut_short_is_an_other_transport_error() {
+async fn a_body_cut_after_a_success_status_is_an_accepted_answer_lost() {
     let calls = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&calls);
     let cut = tower::service_fn(move |_: http::Request<Bytes>| {
@@ -308,10 +308,12 @@ async fn a_body_cut_short_is_an_other_transport_error() {
     });
     let pusher = builder().transport(cut).build().expect("client");
     let error = pusher.trigger("c", "e", "d").await.expect_err("cut short");
+    // The 200 arrived: the trigger was accepted, and is not repeated.
     assert!(
-        matches!(&error, Error::Transport(t) if t.kind() == TransportKind::Other),
+        matches!(&error, Error::Transport(t) if t.kind() == TransportKind::AnswerLost),
         "{error:?}"
     );
+    assert!(!error.is_retryable());
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
