@@ -231,7 +231,8 @@ impl ChannelAuthBody {
     /// Parses a form-urlencoded (pusher-js's default; also assumed when there is no content
     /// type) or JSON body. Unknown fields are ignored. Errors are ready 400 replies, also for
     /// a batch that names the same channel twice (its answer has one entry per channel, so
-    /// one of the two would be dropped).
+    /// one of the two would be dropped) and for a batch of more than
+    /// [`MAX_BATCH_AUTH_CHANNELS`] (refused at the first name too many, the rest unread).
     pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, AuthReply> {
         let parsed = match body_kind(content_type)? {
             BodyKind::Json => parse_channel_json(body),
