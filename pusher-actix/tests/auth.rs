@@ -230,7 +230,7 @@ async fn encrypted_channel_without_a_master_key_is_500_without_secrets() {
     let answer = send!(app, channel_form("private-encrypted-room"));
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(answer.content_type.as_deref(), Some("application/json"));
-    assert!(answer.json()["error"].is_string());
+    assert_eq!(answer.body, r#"{"error":"internal error"}"#);
     assert!(!answer.body.contains(SECRET));
 }
 
@@ -265,7 +265,7 @@ async fn grants_that_do_not_fit_the_channel_are_500() {
             StatusCode::INTERNAL_SERVER_ERROR,
             "{channel}"
         );
-        assert!(answer.json()["error"].is_string());
+        assert_eq!(answer.body, r#"{"error":"internal error"}"#, "{channel}");
     }
 }
 
@@ -504,7 +504,7 @@ async fn user_data_with_info_and_watchlist_and_invalid_user_data() {
         post("/pusher/user-auth", Some(FORM), "socket_id=1234.1234")
     );
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(answer.json()["error"].is_string());
+    assert_eq!(answer.body, r#"{"error":"internal error"}"#);
 }
 
 /// An app error type with its own response.

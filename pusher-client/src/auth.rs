@@ -463,7 +463,8 @@ impl UserData {
 ///
 /// Serialises to `{"auth":".."}` for private channels, `{"auth":"..","channel_data":".."}` for
 /// presence channels and `{"auth":"..","shared_secret":".."}` for encrypted channels: send it as
-/// the JSON body of a 200 response. `Debug` hides the `shared_secret` (it decrypts the channel).
+/// the JSON body of a 200 response. `Debug` hides the `shared_secret` (it decrypts the channel)
+/// and the signature (it admits this connection), showing only the key.
 ///
 /// ```
 /// use pusher_client::{ChannelAuthRequest, Pusher};
@@ -548,7 +549,7 @@ impl ChannelAuth {
 impl fmt::Debug for ChannelAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChannelAuth")
-            .field("auth", &self.auth)
+            .field("auth", &RedactedAuth(&self.auth))
             .field("channel_data", &self.channel_data)
             .field(
                 "shared_secret",
@@ -558,7 +559,8 @@ impl fmt::Debug for ChannelAuth {
     }
 }
 
-/// The answer to a user authentication request: `{"auth":"..","user_data":".."}`.
+/// The answer to a user authentication request: `{"auth":"..","user_data":".."}`. `Debug`
+/// hides the signature, showing only the key.
 ///
 /// ```
 /// use pusher_client::{Pusher, UserAuthRequest, UserData};
@@ -572,10 +574,31 @@ impl fmt::Debug for ChannelAuth {
 /// );
 /// # Ok::<(), pusher_client::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserAuth {
     auth: String,
     user_data: String,
+}
+
+impl fmt::Debug for UserAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAuth")
+            .field("auth", &RedactedAuth(&self.auth))
+            .field("user_data", &self.user_data)
+            .finish()
+    }
+}
+
+/// An `auth` value (`KEY:SIGNATURE`) for `Debug`: the key, not the signature.
+struct RedactedAuth<'a>(&'a str);
+
+impl fmt::Debug for RedactedAuth<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.split_once(':') {
+            Some((key, _)) => write!(f, "\"{}:<redacted>\"", key.escape_debug()),
+            None => f.write_str("\"<redacted>\""),
+        }
+    }
 }
 
 impl UserAuth {

@@ -13,13 +13,23 @@
 //! Statuses: 200 with what pusher-js expects; 400 for malformed input; 403 for a denial; 500 when
 //! the grant does not fit the channel (e.g. no member for a presence channel) or the server is
 //! misconfigured (no master key for an encrypted channel). Every non-200 body is a small JSON
-//! object `{"error":"..."}` that never contains a secret.
+//! object `{"error":"..."}` that never contains a secret. A 500's body is always
+//! `{"error":"internal error"}`: the browser learns nothing about the server's configuration,
+//! and the detail goes to the log as an `error` event (`tracing`).
+//!
+//! Bodies are parsed without building a tree of every JSON value first, and a batch stops being
+//! read past [`MAX_BATCH_AUTH_CHANNELS`]: parsing costs at most a small constant factor of the
+//! body's size, whatever it holds. Cap the body's size in your server (the adapters use the
+//! framework's body limit).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
 
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::auth::{ChannelAuth, ChannelAuthRequest, PresenceMember, UserAuthRequest, UserData};
 use crate::channel::{self, ChannelKind};
@@ -28,6 +38,9 @@ use crate::error::{Error, ValidationError};
 
 /// The most channels one batched authorization request may name.
 pub const MAX_BATCH_AUTH_CHANNELS: usize = 100;
+
+/// The body of every 500 answer: the detail is logged, not sent.
+const INTERNAL_ERROR_BODY: &str = r#"{"error":"internal error"}"#;
 
 /// Your decision on one channel subscription.
 ///
@@ -76,10 +89,29 @@ pub enum UserGrant {
 /// assert_eq!(reply.body(), r#"{"error":"forbidden"}"#);
 /// # Ok::<(), pusher_client::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows an error body but not a success's: that holds signatures and an encrypted
+/// channel's `shared_secret`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthReply {
     status: u16,
     body: String,
+}
+
+impl fmt::Debug for AuthReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("AuthReply");
+        out.field("status", &self.status);
+        if (200..300).contains(&self.status) {
+            out.field(
+                "body",
+                &format_args!("<redacted, {} bytes>", self.body.len()),
+            );
+        } else {
+            out.field("body", &self.body);
+        }
+        out.finish()
+    }
 }
 
 impl AuthReply {
@@ -118,6 +150,25 @@ impl AuthReply {
     /// The 403 answer to a denial.
     pub fn forbidden() -> Self {
         AuthReply::error(403, "forbidden")
+    }
+
+    /// The 500 answer when the server is at fault (a grant that does not fit the channel, no
+    /// master key for an encrypted channel): `{"error":"internal error"}`, always the same, so
+    /// the browser learns nothing about the server's configuration. Log the detail instead, as
+    /// the endpoints here do (at `error`).
+    ///
+    /// ```
+    /// use pusher_client::AuthReply;
+    ///
+    /// let reply = AuthReply::internal_error();
+    /// assert_eq!(reply.status(), 500);
+    /// assert_eq!(reply.body(), r#"{"error":"internal error"}"#);
+    /// ```
+    pub fn internal_error() -> Self {
+        AuthReply {
+            status: 500,
+            body: INTERNAL_ERROR_BODY.to_owned(),
+        }
     }
 
     /// The HTTP status.
@@ -180,7 +231,8 @@ impl ChannelAuthBody {
     /// Parses a form-urlencoded (pusher-js's default; also assumed when there is no content
     /// type) or JSON body. Unknown fields are ignored. Errors are ready 400 replies, also for
     /// a batch that names the same channel twice (its answer has one entry per channel, so
-    /// one of the two would be dropped).
+    /// one of the two would be dropped) and for a batch of more than
+    /// [`MAX_BATCH_AUTH_CHANNELS`] (refused at the first name too many, the rest unread).
     pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, AuthReply> {
         let parsed = match body_kind(content_type)? {
             BodyKind::Json => parse_channel_json(body),
@@ -238,15 +290,9 @@ impl UserAuthRequest {
     /// ```
     pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, AuthReply> {
         let socket_id = match body_kind(content_type)? {
-            BodyKind::Json => {
-                #[derive(Deserialize)]
-                struct Body {
-                    socket_id: Option<Value>,
-                }
-                let parsed: Body = serde_json::from_slice(body)
-                    .map_err(|_| AuthReply::error(400, "the body is not a JSON object"))?;
-                json_string(parsed.socket_id, "socket_id")?
-            }
+            BodyKind::Json => parse_json_fields(body, false)?
+                .socket_id
+                .into_string("socket_id")?,
             BodyKind::Form => {
                 let mut socket_id = None;
                 for (key, value) in form_pairs(body) {
@@ -308,7 +354,8 @@ impl Pusher {
     ///
     /// 400 if the request is malformed, 403 on [`ChannelGrant::Deny`], 500 if the grant does not
     /// fit the channel (presence without a member, a member for a private channel) or an
-    /// encrypted channel is asked for without a configured master key; otherwise 200 with
+    /// encrypted channel is asked for without a configured master key
+    /// ([`AuthReply::internal_error`], the detail logged at `error`); otherwise 200 with
     /// [`ChannelAuth`]'s JSON.
     ///
     /// ```
@@ -370,13 +417,17 @@ impl Pusher {
         }
         match serde_json::to_string(&entries) {
             Ok(body) => AuthReply::ok(body),
-            Err(_) => AuthReply::error(500, "the answer could not be serialised"),
+            Err(e) => {
+                tracing::error!(error = %e, "pusher batch authorization could not be serialised");
+                AuthReply::internal_error()
+            }
         }
     }
 
     /// The answer to a user authentication request, given your grant: 400 if malformed (bad
     /// socket id), 403 on [`UserGrant::Deny`], 500 if the user data is invalid (e.g. an empty
-    /// id), otherwise 200 with `{auth, user_data}`.
+    /// id; [`AuthReply::internal_error`], the detail logged at `error`), otherwise 200 with
+    /// `{auth, user_data}`.
     ///
     /// ```
     /// use pusher_client::{Pusher, UserAuthRequest, UserData, UserGrant};
@@ -594,9 +645,11 @@ impl Pusher {
 }
 
 /// A grant that does not fit, or missing configuration: the app's fault, not the browser's.
+/// The browser learns nothing about the server's configuration; the log has the detail (never
+/// a secret: no error's text holds one).
 fn server_error(e: &Error) -> AuthReply {
-    tracing::warn!(error = %e, "pusher authorization could not be signed");
-    AuthReply::error(500, &e.to_string())
+    tracing::error!(error = %e, "pusher authorization could not be signed");
+    AuthReply::internal_error()
 }
 
 #[derive(Serialize)]
@@ -721,22 +774,11 @@ fn set_once(slot: &mut Option<String>, value: String, field: &str) -> Result<(),
     Ok(())
 }
 
-fn json_string(value: Option<Value>, field: &str) -> Result<String, AuthReply> {
-    match value {
-        Some(Value::String(s)) => Ok(s),
-        None | Some(Value::Null) => Err(missing(field)),
-        Some(_) => Err(AuthReply::error(400, &format!("{field} must be a string"))),
-    }
-}
-
-fn check_batch_len(len: usize) -> Result<(), AuthReply> {
-    if len > MAX_BATCH_AUTH_CHANNELS {
-        return Err(AuthReply::error(
-            400,
-            &format!("at most {MAX_BATCH_AUTH_CHANNELS} channels may be authorized at once"),
-        ));
-    }
-    Ok(())
+fn too_many_channels() -> AuthReply {
+    AuthReply::error(
+        400,
+        &format!("at most {MAX_BATCH_AUTH_CHANNELS} channels may be authorized at once"),
+    )
 }
 
 /// At most [`MAX_BATCH_AUTH_CHANNELS`] names, so comparing each with the ones before it
@@ -773,9 +815,9 @@ fn parse_channel_form(body: &[u8]) -> Result<ChannelAuthBody, AuthReply> {
                 .parse()
                 .map_err(|_| AuthReply::error(400, "channel_name[..] needs a numeric index"))?;
             if index >= MAX_BATCH_AUTH_CHANNELS {
-                // Saturating: `channel_name[18446744073709551615]` must be refused, not
-                // overflow (a panic in debug builds, an accepted index in release builds).
-                check_batch_len(index.saturating_add(1))?;
+                // Compared, never incremented: `channel_name[18446744073709551615]` is refused
+                // without an overflow.
+                return Err(too_many_channels());
             }
             if indexed.insert(index, value.into_owned()).is_some() {
                 return Err(AuthReply::error(
@@ -806,41 +848,405 @@ fn parse_channel_form(body: &[u8]) -> Result<ChannelAuthBody, AuthReply> {
 }
 
 fn parse_channel_json(body: &[u8]) -> Result<ChannelAuthBody, AuthReply> {
-    #[derive(Deserialize)]
-    struct Body {
-        socket_id: Option<Value>,
-        channel_name: Option<Value>,
-    }
-    let parsed: Body = serde_json::from_slice(body)
-        .map_err(|_| AuthReply::error(400, "the body is not a JSON object"))?;
-    let socket_id = json_string(parsed.socket_id, "socket_id")?;
-    match parsed.channel_name {
-        Some(Value::Array(items)) => {
-            check_batch_len(items.len())?;
-            if items.is_empty() {
+    let fields = parse_json_fields(body, true)?;
+    // The socket id is answered for first, as for a form body.
+    let socket_id = fields.socket_id.into_string("socket_id")?;
+    match fields.channel_name {
+        ChannelNameField::One(name) => Ok(ChannelAuthBody {
+            socket_id,
+            channel_names: vec![name.into_string("channel_name")?],
+            batch: false,
+        }),
+        ChannelNameField::Batch(names) => {
+            let channel_names = names?;
+            if channel_names.is_empty() {
                 return Err(missing("channel_name"));
             }
-            let channel_names = items
-                .into_iter()
-                .map(|item| json_string(Some(item), "channel_name"))
-                .collect::<Result<Vec<_>, _>>()?;
             Ok(ChannelAuthBody {
                 socket_id,
                 channel_names,
                 batch: true,
             })
         }
-        other => Ok(ChannelAuthBody {
-            socket_id,
-            channel_names: vec![json_string(other, "channel_name")?],
-            batch: false,
-        }),
+    }
+}
+
+// JSON bodies are read straight into the fields the endpoints need, never into a
+// `serde_json::Value` tree first: a tree costs up to 17 times the body (32 bytes per `0` in
+// `[0,0,..]`), so a hostile 2 MiB body would cost 34 MiB. A value of the wrong type is checked
+// (as strictly as `Value` would check it) and dropped without being built, and a batch stops
+// being read at its limit. Peak memory stays within the body's size plus the names kept.
+
+/// The fields of a JSON body. The answers are decided after the whole body parsed, in the same
+/// order as for a form body (socket id first).
+struct JsonFields {
+    socket_id: JsonText,
+    /// `One(Missing)` when absent; always so for a user authentication body.
+    channel_name: ChannelNameField,
+}
+
+/// Parses a JSON object's `socket_id` and, for a channel body (`channel`), its `channel_name`;
+/// other fields are skipped unchecked. Malformed JSON, anything but an object and a field
+/// given twice are "not a JSON object"; a batch past [`MAX_BATCH_AUTH_CHANNELS`] is refused as
+/// soon as its next name starts, without reading further.
+fn parse_json_fields(body: &[u8], channel: bool) -> Result<JsonFields, AuthReply> {
+    let too_many = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = de
+        .deserialize_map(FieldsVisitor {
+            channel,
+            too_many: &too_many,
+        })
+        .and_then(|fields| de.end().map(|()| fields));
+    parsed.map_err(|_| {
+        if too_many.get() {
+            too_many_channels()
+        } else {
+            AuthReply::error(400, "the body is not a JSON object")
+        }
+    })
+}
+
+/// A JSON value where a string is expected.
+enum JsonText {
+    /// Absent, or `null`.
+    Missing,
+    Text(String),
+    /// Any other type: checked, then dropped without being built.
+    WrongType,
+}
+
+impl JsonText {
+    fn into_string(self, field: &str) -> Result<String, AuthReply> {
+        match self {
+            JsonText::Text(text) => Ok(text),
+            JsonText::Missing => Err(missing(field)),
+            JsonText::WrongType => Err(AuthReply::error(400, &format!("{field} must be a string"))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = JsonText;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonText, E> {
+        Ok(JsonText::Text(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<JsonText, E> {
+        Ok(JsonText::Text(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<JsonText, E> {
+        Ok(JsonText::Missing)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<JsonText, E> {
+        Ok(JsonText::Missing)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<JsonText, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<JsonText, E> {
+        Ok(JsonText::WrongType)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<JsonText, E> {
+        Ok(JsonText::WrongType)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<JsonText, E> {
+        Ok(JsonText::WrongType)
+    }
+
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<JsonText, E> {
+        Ok(JsonText::WrongType)
+    }
+
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<JsonText, E> {
+        Ok(JsonText::WrongType)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<JsonText, E> {
+        Ok(JsonText::WrongType)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<JsonText, A::Error> {
+        CheckedVisitor.visit_seq(seq).map(|_| JsonText::WrongType)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<JsonText, A::Error> {
+        CheckedVisitor.visit_map(map).map(|_| JsonText::WrongType)
+    }
+}
+
+/// Any JSON value, checked as strictly as `serde_json::Value` checks it (numbers in range,
+/// strings valid, nesting limited) but not built: refusing a wrong-typed field answers the
+/// same as before, without the tree.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Checked, D::Error> {
+        Checked::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_entry::<Checked, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+}
+
+/// `channel_name`: one value, or a batch of them.
+enum ChannelNameField {
+    /// Anything but an array.
+    One(JsonText),
+    /// An array: its names, or the answer to its first item that is not a string.
+    Batch(Result<Vec<String>, AuthReply>),
+}
+
+/// Reads `channel_name`; sets `too_many` when a batch goes past the limit (the parse then
+/// fails at once).
+struct ChannelNameVisitor<'a> {
+    too_many: &'a Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for ChannelNameVisitor<'_> {
+    type Value = ChannelNameField;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ChannelNameField, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ChannelNameVisitor<'_> {
+    type Value = ChannelNameField;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a channel name or an array of them")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ChannelNameField, A::Error> {
+        let mut names = Vec::new();
+        let mut refused = None;
+        for _ in 0..MAX_BATCH_AUTH_CHANNELS {
+            let more = if refused.is_none() {
+                match seq.next_element::<JsonText>()? {
+                    None => false,
+                    Some(JsonText::Text(name)) => {
+                        names.push(name);
+                        true
+                    }
+                    Some(other) => {
+                        refused = other.into_string("channel_name").err();
+                        true
+                    }
+                }
+            } else {
+                // Still counted, and checked as before, but no longer kept.
+                seq.next_element::<Checked>()?.is_some()
+            };
+            if !more {
+                break;
+            }
+        }
+        // One more is one too many: refused before it is read.
+        if let Some(never) = seq.next_element_seed(TooMany(self.too_many))? {
+            match never {}
+        }
+        Ok(ChannelNameField::Batch(refused.map_or(Ok(names), Err)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_str(v).map(ChannelNameField::One)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_string(v).map(ChannelNameField::One)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_unit().map(ChannelNameField::One)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_none().map(ChannelNameField::One)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<ChannelNameField, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_bool(v).map(ChannelNameField::One)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_i64(v).map(ChannelNameField::One)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_u64(v).map(ChannelNameField::One)
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_i128(v).map(ChannelNameField::One)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_u128(v).map(ChannelNameField::One)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<ChannelNameField, E> {
+        TextVisitor.visit_f64(v).map(ChannelNameField::One)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ChannelNameField, A::Error> {
+        TextVisitor.visit_map(map).map(ChannelNameField::One)
+    }
+}
+
+/// The element past a batch's limit: flags it and fails without reading it.
+struct TooMany<'a>(&'a Cell<bool>);
+
+impl<'de> DeserializeSeed<'de> for TooMany<'_> {
+    type Value = Infallible;
+
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Infallible, D::Error> {
+        self.0.set(true);
+        Err(de::Error::custom(format_args!(
+            "more than {MAX_BATCH_AUTH_CHANNELS} channels"
+        )))
+    }
+}
+
+/// The top-level object's keys the endpoints read.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    SocketId,
+    ChannelName,
+    #[serde(other)]
+    Other,
+}
+
+struct FieldsVisitor<'a> {
+    /// Whether `channel_name` is read (channel bodies) or skipped (user bodies).
+    channel: bool,
+    too_many: &'a Cell<bool>,
+}
+
+impl<'de> Visitor<'de> for FieldsVisitor<'_> {
+    type Value = JsonFields;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonFields, A::Error> {
+        let mut socket_id = None;
+        let mut channel_name = None;
+        while let Some(key) = map.next_key::<Field>()? {
+            match key {
+                Field::SocketId => {
+                    if socket_id.is_some() {
+                        return Err(de::Error::duplicate_field("socket_id"));
+                    }
+                    socket_id = Some(map.next_value::<JsonText>()?);
+                }
+                Field::ChannelName if self.channel => {
+                    if channel_name.is_some() {
+                        return Err(de::Error::duplicate_field("channel_name"));
+                    }
+                    channel_name = Some(map.next_value_seed(ChannelNameVisitor {
+                        too_many: self.too_many,
+                    })?);
+                }
+                // Unknown fields (and `channel_name` in a user body) are skipped unchecked.
+                Field::ChannelName | Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(JsonFields {
+            socket_id: socket_id.unwrap_or(JsonText::Missing),
+            channel_name: channel_name.unwrap_or(ChannelNameField::One(JsonText::Missing)),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn pusher() -> Pusher {
         Pusher::builder("3", "278d425bdf160c739803", "7ad3773142a6692b25b8")
