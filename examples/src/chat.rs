@@ -90,7 +90,7 @@ impl fmt::Display for ChatError {
 
 impl std::error::Error for ChatError {}
 
-/// A validated name: 1 to [`MAX_NAME_CHARS`] letters, digits, `-` or `_` (surrounding spaces
+/// A validated name: 1 to [`MAX_NAME_CHARS`] ASCII letters, digits, `-` or `_` (surrounding spaces
 /// trimmed). It is also the user id in Pusher, so it is restricted to characters every
 /// Pusher-protocol server accepts in one.
 pub fn validate_name(name: &str) -> Result<String, ChatError> {
@@ -106,10 +106,12 @@ pub fn validate_name(name: &str) -> Result<String, ChatError> {
     }
     if let Some(c) = name
         .chars()
-        .find(|c| !(c.is_alphanumeric() || *c == '-' || *c == '_'))
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
     {
+        // The name is the signed-in user's id, which becomes the channel
+        // `#server-to-user-{id}`: only channel-name characters can be reached.
         return Err(ChatError::InvalidName(format!(
-            "{c:?} is not allowed: use letters, digits, '-' and '_'"
+            "{c:?} is not allowed: use the letters A-Z and a-z, digits, '-' and '_'"
         )));
     }
     Ok(name.to_owned())
@@ -545,7 +547,9 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(validate_name("  Ada_1-x ").unwrap(), "Ada_1-x");
-        assert_eq!(validate_name("Zoë").unwrap(), "Zoë");
+        assert_eq!(validate_name("Zoe").unwrap(), "Zoe");
+        // A signed-in user's id must fit the channel #server-to-user-{id}: ASCII only.
+        assert!(validate_name("Zoë").is_err());
         assert_eq!(
             validate_name("   ").unwrap_err(),
             ChatError::InvalidName("it is empty".into())

@@ -425,9 +425,11 @@ impl Pusher {
     }
 
     /// The answer to a user authentication request, given your grant: 400 if malformed (bad
-    /// socket id), 403 on [`UserGrant::Deny`], 500 if the user data is invalid (e.g. an empty
-    /// id; [`AuthReply::internal_error`], the detail logged at `error`), otherwise 200 with
-    /// `{auth, user_data}`.
+    /// socket id) or if the granted user id cannot be reached (a character outside
+    /// `A-Z a-z 0-9 _ - = @ , . ;` or too long for its `#server-to-user-{id}` channel: see
+    /// [`UserId`](crate::UserId)), 403 on [`UserGrant::Deny`], 500 if the user data is otherwise
+    /// invalid (e.g. an empty id; [`AuthReply::internal_error`], the detail logged at `error`),
+    /// otherwise 200 with `{auth, user_data}`.
     ///
     /// ```
     /// use pusher_client::{Pusher, UserAuthRequest, UserData, UserGrant};
@@ -436,6 +438,9 @@ impl Pusher {
     /// let reply = pusher.user_auth_reply(&UserAuthRequest::new("1.2"), UserGrant::Allow(UserData::new("ada")));
     /// assert_eq!(reply.status(), 200);
     /// let reply = pusher.user_auth_reply(&UserAuthRequest::new("bad"), UserGrant::Allow(UserData::new("ada")));
+    /// assert_eq!(reply.status(), 400);
+    /// // "ada lovelace" has no #server-to-user- channel: a space is not a channel character.
+    /// let reply = pusher.user_auth_reply(&UserAuthRequest::new("1.2"), UserGrant::Allow(UserData::new("ada lovelace")));
     /// assert_eq!(reply.status(), 400);
     /// # Ok::<(), pusher_client::Error>(())
     /// ```
@@ -447,6 +452,12 @@ impl Pusher {
             UserGrant::Deny => AuthReply::forbidden(),
             UserGrant::Allow(user) => match self.authenticate_user(request, &user) {
                 Ok(answer) => AuthReply::ok(answer.to_json()),
+                // An id whose #server-to-user- channel cannot exist usually came from the user
+                // (a chosen name): they are told, as for any other malformed input.
+                Err(Error::Validation(
+                    e @ (ValidationError::UserIdInvalidChar { .. }
+                    | ValidationError::UserIdTooLong { .. }),
+                )) => AuthReply::invalid(&e),
                 Err(e) => server_error(&e),
             },
         }
