@@ -5,7 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::body::BodyError;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequestParts, Request, State};
@@ -17,6 +16,8 @@ use pusher_client::{
     AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Pusher, UserAuthRequest,
     UserGrant,
 };
+
+use crate::body::BodyError;
 
 /// Where [`PusherAuth`] mounts channel authorization unless told otherwise: pusher-js's default
 /// `channelAuthorization.endpoint`.
