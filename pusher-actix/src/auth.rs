@@ -1,6 +1,5 @@
 //! The ready-made pusher-js authorization routes: [`PusherAuth`].
 
-use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,8 +25,10 @@ type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// One mounted endpoint with your closure's types erased: the whole answer to one HTTP request
 /// (one boxed future per request, rather than one per decision plus the endpoint's own).
-type Endpoint =
-    Rc<dyn Fn(HttpRequest, web::Bytes) -> LocalBoxFuture<actix_web::Result<HttpResponse>>>;
+type Endpoint = Rc<dyn Fn(HttpRequest, Body) -> LocalBoxFuture<actix_web::Result<HttpResponse>>>;
+
+/// The body as actix read it under the app's [`web::PayloadConfig`], or why it could not.
+type Body = Result<web::Bytes, actix_web::Error>;
 type ChannelDecider = Endpoint;
 type UserDecider = Endpoint;
 
@@ -53,8 +54,10 @@ type UserDecider = Endpoint;
 /// | --- | --- |
 /// | granted (private, presence with the member, encrypted with its `shared_secret`, user) | 200, what pusher-js expects |
 /// | [`ChannelGrant::Deny`] / [`UserGrant::Deny`] | 403 `{"error":"forbidden"}` |
-/// | malformed body, socket id or channel name, or a public channel — **your closure is not called** | 400 `{"error":".."}` |
-/// | body over the app's [`web::PayloadConfig`] limit | 413 |
+/// | malformed body, socket id or channel name, a public channel, or a type other than form or JSON — **your closure is not called** | 400 `{"error":".."}` |
+/// | a `Content-Type` header that is not visible ASCII text (e.g. a non-ASCII parameter) | 400 `{"error":"the Content-Type header is invalid: it is not visible ASCII text"}` |
+/// | body over the app's [`web::PayloadConfig`] limit, or a `Content-Length` announcing more (answered at once) | 413 `{"error":"the request body is larger than this server accepts"}` |
+/// | the body could not be read (e.g. the connection broke) | 400 `{"error":"the request body could not be read"}` |
 /// | your extractor or closure fails | that error's own response |
 /// | the grant does not fit the channel (presence without a member…), no master key for an encrypted channel, no `Pusher` in the app data | 500 `{"error":".."}` |
 ///
@@ -193,10 +196,10 @@ impl PusherAuth {
         R: Into<actix_web::Error>,
     {
         let decide = Rc::new(decide);
-        self.channel = Some(Rc::new(move |req: HttpRequest, body: web::Bytes| {
+        self.channel = Some(Rc::new(move |req: HttpRequest, body: Body| {
             let decide = Rc::clone(&decide);
             Box::pin(async move {
-                channel_endpoint(req, &body, |req, request| {
+                channel_endpoint(req, body, |req, request| {
                     let decide = &decide;
                     async move {
                         let extracted = E::extract(&req).await.map_err(Into::into)?;
@@ -245,10 +248,10 @@ impl PusherAuth {
         R: Into<actix_web::Error>,
     {
         let decide = Rc::new(decide);
-        self.user = Some(Rc::new(move |req: HttpRequest, body: web::Bytes| {
+        self.user = Some(Rc::new(move |req: HttpRequest, body: Body| {
             let decide = Rc::clone(&decide);
             Box::pin(async move {
-                user_endpoint(req, &body, |req, request| async move {
+                user_endpoint(req, body, |req, request| async move {
                     let extracted = E::extract(&req).await.map_err(Into::into)?;
                     decide(extracted, request).await.map_err(Into::into)
                 })
@@ -337,12 +340,12 @@ impl HttpServiceFactory for PusherAuth {
         } = self;
         if let Some(decide) = channel {
             let resource = web::resource(channel_path)
-                .route(web::post().to(move |req: HttpRequest, body: web::Bytes| decide(req, body)));
+                .route(web::post().to(move |req: HttpRequest, body: Body| decide(req, body)));
             HttpServiceFactory::register(resource, config);
         }
         if let Some(decide) = user {
             let resource = web::resource(user_path)
-                .route(web::post().to(move |req: HttpRequest, body: web::Bytes| decide(req, body)));
+                .route(web::post().to(move |req: HttpRequest, body: Body| decide(req, body)));
             HttpServiceFactory::register(resource, config);
         }
     }
@@ -354,20 +357,22 @@ impl HttpServiceFactory for PusherAuth {
 /// [`channel_auth_endpoint`]: pusher_client::Pusher::channel_auth_endpoint
 async fn channel_endpoint<D, Fut>(
     req: HttpRequest,
-    body: &[u8],
+    body: Body,
     decide: D,
 ) -> actix_web::Result<HttpResponse>
 where
     D: Fn(HttpRequest, ChannelAuthRequest) -> Fut,
     Fut: Future<Output = Result<ChannelGrant, actix_web::Error>>,
 {
+    let (body, content_type) = match read(&req, body) {
+        Ok(read) => read,
+        Err(reply) => return Ok(respond(reply)),
+    };
     let Some(pusher) = find_pusher(&req) else {
         return Ok(respond(missing_client()));
     };
     let reply = pusher
-        .channel_auth_endpoint(content_type(&req).as_deref(), body, |request| {
-            decide(req.clone(), request)
-        })
+        .channel_auth_endpoint(content_type, &body, |request| decide(req.clone(), request))
         .await?;
     Ok(respond(reply))
 }
@@ -377,45 +382,53 @@ where
 /// [`user_auth_endpoint`]: pusher_client::Pusher::user_auth_endpoint
 async fn user_endpoint<D, Fut>(
     req: HttpRequest,
-    body: &[u8],
+    body: Body,
     decide: D,
 ) -> actix_web::Result<HttpResponse>
 where
     D: FnOnce(HttpRequest, UserAuthRequest) -> Fut,
     Fut: Future<Output = Result<UserGrant, actix_web::Error>>,
 {
-    let Some(pusher) = find_pusher(&req) else {
-        return Ok(respond(missing_client()));
-    };
     // `req` goes to `decide`: read the header through a second handle (a reference count, not
     // a copy of the value).
     let head = req.clone();
+    let (body, content_type) = match read(&head, body) {
+        Ok(read) => read,
+        Err(reply) => return Ok(respond(reply)),
+    };
+    let Some(pusher) = find_pusher(&req) else {
+        return Ok(respond(missing_client()));
+    };
     let reply = pusher
-        .user_auth_endpoint(content_type(&head).as_deref(), body, |request| {
-            decide(req, request)
-        })
+        .user_auth_endpoint(content_type, &body, |request| decide(req, request))
         .await?;
     Ok(respond(reply))
 }
 
-/// The `Content-Type` header as text, borrowed when it is valid (it always is from pusher-js);
-/// a value that is not visible ASCII is passed on as it is (lossily), for the core to refuse as
-/// an unknown type.
-fn content_type(req: &HttpRequest) -> Option<Cow<'_, str>> {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .map(|value| match value.to_str() {
-            Ok(text) => Cow::Borrowed(text),
-            // The lossy scan is only for the rare odd header: it is several times slower.
-            Err(_) => String::from_utf8_lossy(value.as_bytes()),
-        })
+/// The body and the `Content-Type` as text, or the JSON reply refusing them.
+///
+/// The body first, as actix's extractors read it (a `Content-Length` over the app's
+/// [`web::PayloadConfig`] limit is refused before any of the body is read): an oversized body is
+/// a 413 even with an odd `Content-Type`, as in `pusher-axum`. Then the core decides on the
+/// header's raw bytes ([`AuthReply::check_content_type`]), so that both adapters answer a
+/// `Content-Type` that is not visible ASCII with the same 400.
+fn read(req: &HttpRequest, body: Body) -> Result<(web::Bytes, Option<&str>), AuthReply> {
+    let body = body.map_err(|error| {
+        if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+            AuthReply::payload_too_large()
+        } else {
+            tracing::debug!(%error, "pusher authorization: the body could not be read");
+            AuthReply::unreadable_body()
+        }
+    })?;
+    let raw = req.headers().get(header::CONTENT_TYPE);
+    let content_type = AuthReply::check_content_type(raw.map(|value| value.as_bytes()))?;
+    Ok((body, content_type))
 }
 
+/// The browser learns nothing of the server's setup; `find_pusher` logged the fix at `error`.
 fn missing_client() -> AuthReply {
-    AuthReply::error(
-        500,
-        "the Pusher client is not configured on this server (see the server's debug log)",
-    )
+    AuthReply::internal_error()
 }
 
 /// The core's reply as a response: its status and JSON body.

@@ -15,7 +15,7 @@
 //! `web::ThinData<Pusher>`: `Pusher` is an `Arc` inside, so either is cheap). Your own handlers
 //! take it as an extractor to trigger events; this crate's extractor and routes find it there
 //! too (a bare `App::app_data(pusher)` also works for them). When no client is registered they
-//! answer 500 and log at debug level how to register one.
+//! answer 500 and log at error level how to register one.
 //!
 //! ```no_run
 //! use actix_web::{web, App, HttpResponse, HttpServer};
@@ -79,11 +79,14 @@
 //! | --- | --- |
 //! | a header missing or not text, unknown key, wrong or malformed signature, too old | 401 |
 //! | correctly signed, but not a webhook (or not your `T`) | 400 |
-//! | body over the `PayloadConfig` limit | 413 |
+//! | body (or its announced `Content-Length`) over the `PayloadConfig` limit | 413 |
 //! | no `Pusher` in the app data | 500 |
 //!
-//! No response or log line contains a secret or the expected signature. Rejections are logged
-//! with `tracing` at debug level. To answer differently, take
+//! The body is JSON, `{"error":".."}`, naming only the reason's category (`"unknown key"`,
+//! `"invalid signature"`, `"body too large"`, …). No response or log line contains a secret or
+//! the expected signature. Rejections are logged with `tracing`, with the full reason and its
+//! advice, at `debug` (anyone can post to this endpoint: forged requests must not flood the log);
+//! a missing client is logged once at `error`, with how to register it. To answer differently, take
 //! `Result<VerifiedWebhook, WebhookRejection>` and match on it.
 //!
 //! ## Authorizing pusher-js
@@ -195,10 +198,12 @@
 //!
 //! ## Logging
 //!
-//! Refused webhooks and authorization requests, and a missing client, are logged through
-//! `tracing` at debug level: the input is the client's, so it is never an error of yours. A
-//! grant that cannot be signed (e.g. no master key for an encrypted channel) is logged by the
-//! core at warn level.
+//! Refused authorization requests are logged through `tracing` at debug level: the input is the
+//! browser's, so it is never an error of yours. Refused webhooks are logged at debug level with
+//! the full reason and its advice (the response only names the reason's category), and a
+//! missing client at error level, with how to register one. A grant that cannot be signed (e.g.
+//! no master key for an encrypted channel) is logged by the core at error level, and the browser
+//! gets `{"error":"internal error"}`.
 #![forbid(unsafe_code)]
 
 mod auth;

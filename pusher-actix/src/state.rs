@@ -5,7 +5,7 @@ use pusher_client::Pusher;
 
 /// The client registered as `web::Data<Pusher>`, `web::ThinData<Pusher>` or a bare `Pusher`
 /// (looked up in that order, nearest scope first as actix does), or `None` after logging at
-/// debug level how to register it.
+/// error level (a server misconfiguration) how to register it.
 pub(crate) fn find_pusher(req: &HttpRequest) -> Option<Pusher> {
     let found = req
         .app_data::<web::Data<Pusher>>()
@@ -16,7 +16,7 @@ pub(crate) fn find_pusher(req: &HttpRequest) -> Option<Pusher> {
         })
         .or_else(|| req.app_data::<Pusher>().cloned());
     if found.is_none() {
-        tracing::debug!(
+        tracing::error!(
             route = req.match_pattern().as_deref().unwrap_or("(unmatched)"),
             "no Pusher client in the app data: register it with \
              `App::new().app_data(web::Data::new(pusher))` \

@@ -6,10 +6,11 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
-use actix_web::http::header::ContentType;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use pusher_client::{WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError};
+use pusher_client::{
+    AuthReply, WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError,
+};
 use serde::de::DeserializeOwned;
 
 use crate::state::find_pusher;
@@ -23,7 +24,8 @@ use crate::state::find_pusher;
 /// 1. reads `X-Pusher-Key` and `X-Pusher-Signature` (names are case-insensitive) and refuses
 ///    the request before reading the body if either is missing;
 /// 2. reads the body as [`web::Bytes`] does, so the app's [`web::PayloadConfig`] limit
-///    applies (413 above it; the default is 256 KiB);
+///    applies (413 above it, or at once for a `Content-Length` announcing more; the default is
+///    256 KiB);
 /// 3. has the core check the signature in constant time (against the app key and any
 ///    `PusherBuilder::webhook_key`), the optional maximum age, and parse the body.
 ///
@@ -144,27 +146,37 @@ fn header(req: &HttpRequest, name: &'static str) -> Result<Option<String>, Webho
     }
 }
 
-/// Logs a rejection at debug level (attackers control what is refused) and passes it on.
+/// Logs a rejection with its full reason and passes it on; the response carries only the
+/// reason's category ([`WebhookRejection::body_text`]).
+///
+/// Logged at `debug`: anyone can post to a webhook endpoint (the log names the setting to fix;
+/// the response does not). A missing client was already logged at `error` by the lookup.
 fn rejected(rejection: WebhookRejection) -> WebhookRejection {
-    tracing::debug!(
-        status = rejection.status().as_u16(),
-        reason = %rejection,
-        "pusher webhook rejected"
-    );
+    let status = rejection.status().as_u16();
+    // Anyone can post to a webhook URL: refusals are logged at `debug`, so forged requests
+    // cannot flood the log. (A missing client, the one server-side fault, was already logged
+    // at `error`, with the fix, where the lookup failed.)
+    tracing::debug!(status, reason = %rejection, "pusher webhook rejected");
     rejection
 }
 
-/// Why [`VerifiedWebhook`] refused a request; its response is the status and
-/// [`body_text`](Self::body_text) as `text/plain`.
+/// Why [`VerifiedWebhook`] refused a request; its response is the status and the JSON body
+/// `{"error":"<body_text>"}` (`application/json`, the shape of the authorization routes'
+/// errors).
 ///
-/// | variant | status |
-/// | --- | --- |
-/// | [`MissingClient`](Self::MissingClient) | 500 |
-/// | [`InvalidHeader`](Self::InvalidHeader) | 401 |
-/// | [`Webhook`](Self::Webhook) with an authentication failure (missing header, unknown key, malformed or wrong signature, too old) | 401 |
-/// | [`Webhook`](Self::Webhook) with [`WebhookError::BadPayload`] | 400 |
-/// | [`PayloadTooLarge`](Self::PayloadTooLarge) | 413 |
-/// | [`UnreadableBody`](Self::UnreadableBody) | the status actix gives (usually 400) |
+/// [`body_text`](Self::body_text) names the reason's category only; `Display` is the full
+/// reason with advice for the operator (which setting adds a key, how to register the client),
+/// and is what the `debug` log line written on each rejection carries (a
+/// [`MissingClient`](Self::MissingClient) is also logged at `error`, with the fix).
+///
+/// | variant | status | body |
+/// | --- | --- | --- |
+/// | [`MissingClient`](Self::MissingClient) | 500 | `{"error":"internal error"}` |
+/// | [`InvalidHeader`](Self::InvalidHeader) | 401 | `{"error":"invalid X-Pusher-Key header"}` (or `X-Pusher-Signature`) |
+/// | [`Webhook`](Self::Webhook) with an authentication failure (missing header, unknown key, malformed or wrong signature, too old) | 401 | [`WebhookError::client_message`], e.g. `{"error":"invalid signature"}` |
+/// | [`Webhook`](Self::Webhook) with [`WebhookError::BadPayload`] | 400 | `{"error":"malformed body"}` |
+/// | [`PayloadTooLarge`](Self::PayloadTooLarge): the body, or its announced `Content-Length`, over the limit | 413 | `{"error":"body too large"}` |
+/// | [`UnreadableBody`](Self::UnreadableBody) | the status actix gives (usually 400) | `{"error":"unreadable body"}` |
 ///
 /// No variant, message or log line carries a secret or the expected signature.
 ///
@@ -175,13 +187,14 @@ fn rejected(rejection: WebhookRejection) -> WebhookRejection {
 /// let rejection = WebhookRejection::from(WebhookError::InvalidSignature);
 /// assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
 /// assert_eq!(rejection.error_response().status(), StatusCode::UNAUTHORIZED);
-/// assert_eq!(rejection.body_text(), "webhook refused: X-Pusher-Signature does not match the body");
+/// assert_eq!(rejection.body_text(), "invalid signature");
+/// assert_eq!(rejection.to_string(), "webhook refused: X-Pusher-Signature does not match the body");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WebhookRejection {
-    /// No [`Pusher`](pusher_client::Pusher) client in the app data (500). The details, and how
-    /// to register one, are logged at debug level.
+    /// No [`Pusher`](pusher_client::Pusher) client in the app data (500). How to register one
+    /// is logged at error level; the response only says `internal error`.
     MissingClient,
     /// A webhook header's value is not visible ASCII text (401).
     InvalidHeader {
@@ -226,14 +239,27 @@ impl WebhookRejection {
         }
     }
 
-    /// The response body: this rejection's message.
+    /// What the response tells the caller, as the `error` of its JSON body: the reason's
+    /// category only ([`WebhookError::client_message`] for the core's refusals). `Display` is
+    /// the full reason, for the log.
     ///
     /// ```
-    /// let text = pusher_actix::WebhookRejection::MissingClient.body_text();
-    /// assert!(text.contains("not configured"));
+    /// use pusher_actix::{WebhookRejection, pusher_client::WebhookError};
+    ///
+    /// assert_eq!(WebhookRejection::MissingClient.body_text(), "internal error");
+    /// assert!(WebhookRejection::MissingClient.to_string().contains("app_data"));
+    /// let unknown = WebhookRejection::Webhook(WebhookError::UnknownKey);
+    /// assert_eq!(unknown.body_text(), "unknown key");
+    /// assert!(unknown.to_string().contains("PusherBuilder::webhook_key"));
     /// ```
     pub fn body_text(&self) -> String {
-        self.to_string()
+        match self {
+            WebhookRejection::MissingClient => "internal error".to_owned(),
+            WebhookRejection::InvalidHeader { header } => format!("invalid {header} header"),
+            WebhookRejection::Webhook(error) => error.client_message().to_owned(),
+            WebhookRejection::PayloadTooLarge => "body too large".to_owned(),
+            WebhookRejection::UnreadableBody { .. } => "unreadable body".to_owned(),
+        }
     }
 
     /// Sorts out an error from reading the body with `web::Bytes`.
@@ -260,8 +286,8 @@ impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WebhookRejection::MissingClient => f.write_str(
-                "webhook refused: the Pusher client is not configured on this server \
-                 (see the server's debug log)",
+                "webhook refused: no Pusher client in the app data; register it with \
+                 `App::new().app_data(web::Data::new(pusher))` (or `web::ThinData(pusher)`)",
             ),
             WebhookRejection::InvalidHeader { header } => {
                 write!(f, "webhook refused: the {header} header is not valid text")
@@ -291,9 +317,14 @@ impl ResponseError for WebhookRejection {
         self.status()
     }
 
+    /// The status and `{"error":"<body_text>"}` as `application/json`.
     fn error_response(&self) -> HttpResponse {
+        let reply = AuthReply::error(self.status().as_u16(), &self.body_text());
         HttpResponse::build(self.status())
-            .insert_header(ContentType::plaintext())
-            .body(self.body_text())
+            .insert_header((
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(AuthReply::CONTENT_TYPE),
+            ))
+            .body(reply.into_body())
     }
 }

@@ -12,7 +12,9 @@ use pusher_actix::{PusherAuth, VerifiedWebhook};
 use pusher_client::{
     ChannelAuthRequest, ChannelGrant, PresenceMember, UserAuthRequest, UserData, UserGrant,
 };
-use pusher_tests::adapter_cases::{RESOLVER_ERROR, WEBHOOK_BODY_LIMIT, cases, reference_pusher};
+use pusher_tests::adapter_cases::{
+    AUTH_BODY_LIMIT, RESOLVER_ERROR, WEBHOOK_BODY_LIMIT, cases, reference_pusher,
+};
 use serde_json::json;
 
 /// The reference resolver's own error: 418 `teapot`.
@@ -84,6 +86,7 @@ async fn actix_answers_every_shared_case() {
     let app = init_service(
         App::new()
             .app_data(web::Data::new(reference_pusher()))
+            .app_data(web::PayloadConfig::new(AUTH_BODY_LIMIT))
             .service(reference_routes(Rc::clone(&calls)))
             .service(
                 web::resource("/webhooks")
@@ -101,7 +104,7 @@ async fn actix_answers_every_shared_case() {
             .uri(case.path)
             .set_payload(case.body.clone());
         for (name, value) in &case.headers {
-            req = req.insert_header((*name, value.as_str()));
+            req = req.insert_header((*name, value.as_slice()));
         }
         let response = call_service(&app, req.to_request()).await;
         let status = response.status().as_u16();

@@ -5,19 +5,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::RequestExt;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
-use http_body_util::BodyExt;
 use pusher_client::{
     AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Pusher, UserAuthRequest,
     UserGrant,
 };
+
+use crate::body::BodyError;
 
 /// Where [`PusherAuth`] mounts channel authorization unless told otherwise: pusher-js's default
 /// `channelAuthorization.endpoint`.
@@ -79,8 +79,10 @@ type UserResolver<S> = Endpoint<S>;
 /// | Presence channel, [`ChannelGrant::Presence`] | 200 | `{"auth":"..","channel_data":".."}` |
 /// | User, [`UserGrant::Allow`] | 200 | `{"auth":"..","user_data":".."}` |
 /// | [`ChannelGrant::Deny`], [`UserGrant::Deny`] | 403 | `{"error":"forbidden"}` |
-/// | Malformed body, socket id or channel name; public channel | 400 | `{"error":".."}` |
-/// | Body over the app's [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit) | 413 | `{"error":".."}` |
+/// | Malformed body, socket id or channel name; public channel; a type other than form or JSON | 400 | `{"error":".."}` |
+/// | A `Content-Type` header that is not visible ASCII text (e.g. a non-ASCII parameter) | 400 | `{"error":"the Content-Type header is invalid: it is not visible ASCII text"}` |
+/// | Body over the app's [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit), or a `Content-Length` announcing more (answered at once, without waiting for the body) | 413 | `{"error":"the request body is larger than this server accepts"}` |
+/// | The body could not be read (e.g. the connection broke) | 400 | `{"error":"the request body could not be read"}` |
 /// | A grant that does not fit the channel (a presence channel without a member), no master key for an encrypted channel | 500 | `{"error":".."}` |
 /// | Batch (`channel_name[0]`, `channel_name[1]`, … or a JSON array) | 200 | `{"<channel>":{"status":200,"data":{..}},"<denied>":{"status":403}}` |
 /// | `E`'s rejection, the closure's error | yours | yours |
@@ -485,55 +487,33 @@ where
     respond("user", reply)
 }
 
-/// Reads the `Content-Type` and the body under the app's `DefaultBodyLimit` (which axum keeps in
-/// the request's extensions), leaving the parts — not a copy — for the closure's extractor.
+/// Reads the body under the app's `DefaultBodyLimit` (which axum keeps in the request's
+/// extensions; a `Content-Length` over it is a 413 at once) and then checks the `Content-Type`,
+/// leaving the parts — not a copy — for the closure's extractor.
 async fn read_body(request: Request) -> Result<(Parts, Option<HeaderValue>, Bytes), AuthReply> {
-    let (parts, body) = request.with_limited_body().into_parts();
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if is_length_limit(&error) => {
-            return Err(AuthReply::error(
-                413,
-                "the request body is larger than this server accepts",
-            ));
-        }
-        Err(_) => return Err(AuthReply::error(400, "the request body could not be read")),
-    };
+    let (parts, bytes) = crate::body::read(request)
+        .await
+        .map_err(|error| match error {
+            BodyError::TooLarge => AuthReply::payload_too_large(),
+            BodyError::Unreadable => AuthReply::unreadable_body(),
+        })?;
     // After the body, as axum's `Bytes` extractor ordered it: an oversized body is a 413 even
-    // with an odd `Content-Type`.
+    // with an odd `Content-Type`. The decision is the core's, from the raw bytes, so that both
+    // adapters answer alike.
     // A handle on the header (a reference count, not a copy): the parts go on to the
     // extractor.
-    let content_type = content_type(&parts.headers)?.cloned();
+    let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
+    AuthReply::check_content_type(content_type.as_ref().map(HeaderValue::as_bytes))?;
     Ok((parts, content_type, bytes))
 }
 
-/// Whether reading the body failed on the body limit (what axum's `Bytes` extractor answers 413).
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(error) = source {
-        if error.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = error.source();
-    }
-    false
-}
-
-/// The `Content-Type`, if any, checked to be text (see [`text`]).
-fn content_type(headers: &HeaderMap) -> Result<Option<&HeaderValue>, AuthReply> {
-    match headers.get(header::CONTENT_TYPE) {
-        None => Ok(None),
-        Some(value) if value.to_str().is_ok() => Ok(Some(value)),
-        Some(_) => Err(AuthReply::error(
-            400,
-            "the Content-Type header is not valid text",
-        )),
-    }
-}
-
-/// A `Content-Type` that [`content_type`] has checked, as text.
+/// A `Content-Type` that [`read_body`] has checked, as text.
 fn text(value: Option<&HeaderValue>) -> Option<&str> {
-    value.and_then(|value| value.to_str().ok())
+    value.and_then(|value| {
+        AuthReply::check_content_type(Some(value.as_bytes()))
+            .ok()
+            .flatten()
+    })
 }
 
 /// The core endpoint's outcome as a response: its reply, or the app's extractor rejection or

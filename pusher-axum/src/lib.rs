@@ -57,7 +57,7 @@
 //! [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit), verifies the signature in constant time
 //! and hands you the parsed [`Webhook`] (or your own `Deserialize` type). Anything else is
 //! refused with a [`WebhookRejection`]: 401 if it is not provably from Pusher, 400 for a signed
-//! body that does not parse, 413 over the body limit.
+//! body that does not parse, 413 over the body limit, each with a JSON `{"error":".."}` body.
 //!
 //! ```
 //! use axum::{Router, extract::DefaultBodyLimit, routing::post};
@@ -143,13 +143,17 @@
 //!
 //! ## Logging
 //!
-//! Rejections are logged through `tracing` at `debug` level (the input is the client's, not a
-//! server fault). No response or log line contains a secret, a signature this server computed,
-//! or a successful authorization's body.
+//! Refused authorization requests are logged through `tracing` at `debug` level (the input is
+//! the browser's, not a server fault). Webhook rejections are logged at `debug` with the full
+//! reason and its advice (for example which `PusherBuilder` setting accepts another key), since
+//! anyone can post to that endpoint and forged requests must not flood the log; the
+//! response itself only names the reason's category. No response or log line contains a secret,
+//! a signature this server computed, or a successful authorization's body.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+mod body;
 mod webhook;
 
 /// The README's code blocks, compiled as doctests so they cannot drift from the API.

@@ -3,11 +3,14 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use pusher_client::{Pusher, WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError};
+use pusher_client::{
+    AuthReply, Pusher, WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError,
+};
+
+use crate::body::BodyError;
 use serde::de::DeserializeOwned;
 
 /// A webhook from Pusher, verified before your handler runs.
@@ -18,8 +21,9 @@ use serde::de::DeserializeOwned;
 ///    the request with 401 — before reading the body — if one is missing or is not text, if the
 ///    key is not one the client accepts, or if the signature is not 64 hex digits
 ///    ([`Pusher::check_webhook_headers`]);
-/// 2. reads the body with axum's own [`Bytes`] extractor, so the app's
-///    [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit) applies (413 above it);
+/// 2. reads the body under the app's [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit), as
+///    axum's own [`Bytes`](axum::body::Bytes) extractor does (413 above it), but refuses a `Content-Length` over the
+///    limit at once rather than waiting for that much body;
 /// 3. verifies the signature with the [`Pusher`] in the router's state
 ///    ([`Pusher::verify_webhook_as`]: constant time, key rotation, optional maximum age)
 ///    and parses the body as `T` — [`Webhook`] by default, or any `Deserialize` type of yours.
@@ -118,6 +122,11 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let result = verify(req, state).await;
         if let Err(rejection) = &result {
+            // The full reason, with its advice (such as which builder setting adds a key), is
+            // for the operator; the response carries only its category (`body_text`). Anyone
+            // can post to a webhook URL, so a refusal is logged at `debug`: a flood of forged
+            // requests must not flood the log (turn on `pusher_axum=debug` to see why Pusher's
+            // own webhooks are refused, e.g. after a secret rotation).
             tracing::debug!(
                 status = rejection.status().as_u16(),
                 reason = %rejection,
@@ -142,26 +151,27 @@ where
     pusher
         .check_webhook_headers(key.as_deref(), signature.as_deref())
         .map_err(WebhookRejection::Refused)?;
-    let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            WebhookRejection::PayloadTooLarge
-        } else {
-            WebhookRejection::BodyUnreadable
-        }
+    let (_, body) = crate::body::read(req).await.map_err(|error| match error {
+        BodyError::TooLarge => WebhookRejection::PayloadTooLarge,
+        BodyError::Unreadable => WebhookRejection::BodyUnreadable,
     })?;
     pusher
         .verify_webhook_as(key.as_deref(), signature.as_deref(), &body)
         .map_err(WebhookRejection::Refused)
 }
 
-/// The header's value as text; `Ok(None)` when absent.
+/// The header's value as text; `Ok(None)` when absent, refused when not visible ASCII.
+///
+/// Visible ASCII (the `http` crate's `to_str`), not any UTF-8: keys and hex signatures are ASCII,
+/// and `pusher-actix` applies the same rule, so both answer a non-ASCII value alike.
 fn header_text(
     headers: &HeaderMap,
     name: &'static str,
 ) -> Result<Option<String>, WebhookRejection> {
     match headers.get(name) {
         None => Ok(None),
-        Some(value) => std::str::from_utf8(value.as_bytes())
+        Some(value) => value
+            .to_str()
             .map(|text| Some(text.to_owned()))
             .map_err(|_| WebhookRejection::InvalidHeader(name)),
     }
@@ -169,17 +179,23 @@ fn header_text(
 
 /// Why [`VerifiedWebhook`] refused a request.
 ///
-/// As a response it is the [`status`](Self::status) with the [`body_text`](Self::body_text) as
-/// plain text. Neither (nor `Display`, nor the `debug` log line written on each rejection) ever
-/// contains a secret or the expected signature.
+/// As a response it is the [`status`](Self::status) with the JSON body
+/// `{"error":"<body_text>"}` (`application/json`, the shape of the authorization routes'
+/// errors). [`body_text`](Self::body_text) is the reason's category only; `Display` is the full
+/// reason, with advice for the operator, and is what the `debug` log line written on each
+/// rejection carries. None of them ever contains a secret or the expected signature.
 ///
-/// | Case | Status |
-/// |---|---|
-/// | `X-Pusher-Key` or `X-Pusher-Signature` missing, unknown key, bad or malformed signature, too old | 401 |
-/// | A header that is not text | 401 |
-/// | Signed, but the body is not the expected JSON | 400 |
-/// | The body could not be read | 400 |
-/// | The body is over the app's `DefaultBodyLimit` | 413 |
+/// | Case | Status | Body |
+/// |---|---|---|
+/// | `X-Pusher-Key` or `X-Pusher-Signature` missing | 401 | `{"error":"missing X-Pusher-Key header"}`, `{"error":"missing X-Pusher-Signature header"}` |
+/// | A key the client does not accept | 401 | `{"error":"unknown key"}` |
+/// | A signature that is not 64 hex digits | 401 | `{"error":"malformed signature"}` |
+/// | A signature that does not match the body | 401 | `{"error":"invalid signature"}` |
+/// | Older than the client's `webhook_max_age` | 401 | `{"error":"webhook too old"}` |
+/// | A header that is not text | 401 | `{"error":"invalid X-Pusher-Key header"}` (or `X-Pusher-Signature`) |
+/// | Signed, but the body is not the expected JSON | 400 | `{"error":"malformed body"}` |
+/// | The body could not be read | 400 | `{"error":"unreadable body"}` |
+/// | The body, or its announced `Content-Length`, is over the app's `DefaultBodyLimit` | 413 | `{"error":"body too large"}` |
 ///
 /// To answer differently, take `Result<VerifiedWebhook, WebhookRejection>` as the argument:
 ///
@@ -203,7 +219,7 @@ pub enum WebhookRejection {
     /// wrong signature, or a webhook older than the configured maximum age; 400 for a signed body
     /// that does not parse (see [`WebhookError::status`]).
     Refused(WebhookError),
-    /// This header's value is not UTF-8 text (401).
+    /// This header's value is not visible ASCII text (401).
     InvalidHeader(&'static str),
     /// The body is larger than the app's [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit)
     /// (413).
@@ -237,16 +253,24 @@ impl WebhookRejection {
         }
     }
 
-    /// The plain-text body of the response (the same as `Display`).
+    /// What the response tells the caller, as the `error` of its JSON body: the reason's
+    /// category only ([`WebhookError::client_message`] for the core's refusals). `Display` is
+    /// the full reason, for the log.
     ///
     /// ```
     /// use pusher_axum::{WebhookError, WebhookRejection};
     ///
-    /// let text = WebhookRejection::Refused(WebhookError::MissingKey).body_text();
-    /// assert_eq!(text, "webhook refused: the X-Pusher-Key header is missing");
+    /// let rejection = WebhookRejection::Refused(WebhookError::UnknownKey);
+    /// assert_eq!(rejection.body_text(), "unknown key");
+    /// assert!(rejection.to_string().contains("PusherBuilder::webhook_key"));
     /// ```
     pub fn body_text(&self) -> String {
-        self.to_string()
+        match self {
+            WebhookRejection::Refused(error) => error.client_message().to_owned(),
+            WebhookRejection::InvalidHeader(name) => format!("invalid {name} header"),
+            WebhookRejection::PayloadTooLarge => "body too large".to_owned(),
+            WebhookRejection::BodyUnreadable => "unreadable body".to_owned(),
+        }
     }
 }
 
@@ -283,7 +307,17 @@ impl From<WebhookError> for WebhookRejection {
 }
 
 impl IntoResponse for WebhookRejection {
+    /// The status and `{"error":"<body_text>"}` as `application/json`.
     fn into_response(self) -> Response {
-        (self.status(), self.body_text()).into_response()
+        let reply = AuthReply::error(self.status().as_u16(), &self.body_text());
+        (
+            self.status(),
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(AuthReply::CONTENT_TYPE),
+            )],
+            reply.into_body(),
+        )
+            .into_response()
     }
 }

@@ -1,4 +1,5 @@
-//! Rejections are logged at debug level, and no log line holds a secret, a signature this
+//! Refused authorization requests are logged at debug level, webhook rejections at warn level
+//! with the advice their responses leave out, and no log line holds a secret, a signature this
 //! server computed, or a successful answer's body.
 #![allow(clippy::unwrap_used)]
 
@@ -67,7 +68,7 @@ fn app() -> Router {
 }
 
 #[tokio::test]
-async fn rejections_are_logged_at_debug_without_secrets() {
+async fn rejections_are_logged_without_secrets() {
     let debug = Capture::default();
     let info = Capture::default();
     let subscriber = tracing_subscriber::fmt()
@@ -148,14 +149,14 @@ async fn rejections_are_logged_at_debug_without_secrets() {
     }
     drop(_guard);
 
-    // Nothing at info level or above for the client's own mistakes.
+    // Nothing at info level or above for a browser's bad authorization request, nor for a
+    // refused webhook: anyone can post to either, and must not be able to flood the log.
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .with_writer(info.clone())
+        .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let answer = send(&app, request("/webhooks", &[], body)).await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     let answer = send(
         &app,
         form("/pusher/auth", "socket_id=x&channel_name=private-a"),
@@ -163,4 +164,61 @@ async fn rejections_are_logged_at_debug_without_secrets() {
     .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(info.text(), "");
+    let answer = send(&app, request("/webhooks", &[], body)).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(info.text(), "");
+}
+
+#[tokio::test]
+async fn a_webhook_rejection_gives_the_advice_to_the_log_only() {
+    let logs = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = app();
+
+    let body = r#"{"time_ms":1,"events":[]}"#;
+    let signature = hmac_hex("another-secret", body.as_bytes());
+    let answer = send(
+        &app,
+        request(
+            "/webhooks",
+            &[
+                ("X-Pusher-Key", "another-key"),
+                ("X-Pusher-Signature", &signature),
+            ],
+            body,
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.text(), r#"{"error":"unknown key"}"#);
+    for advice in ["PusherBuilder", "webhook_key"] {
+        assert!(!answer.text().contains(advice), "{}", answer.text());
+    }
+    let logged = logs.text();
+    assert!(logged.contains(" DEBUG "), "{logged}");
+    assert!(logged.contains("PusherBuilder::webhook_key"), "{logged}");
+    assert!(!logged.contains(&signature), "{logged}");
+
+    // A signed body that does not parse: the parser's details go to the log only.
+    let bad = r#"{"time_ms":"soon","events":[]}"#;
+    let answer = send(
+        &app,
+        request(
+            "/webhooks",
+            &[
+                ("X-Pusher-Key", KEY),
+                ("X-Pusher-Signature", &hmac_hex(SECRET, bad.as_bytes())),
+            ],
+            bad,
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.text(), r#"{"error":"malformed body"}"#);
+    assert!(logs.text().contains("invalid type"), "{}", logs.text());
 }

@@ -15,7 +15,9 @@ use pusher_axum::{
     ChannelAuthRequest, ChannelGrant, PresenceMember, PusherAuth, UserAuthRequest, UserData,
     UserGrant, VerifiedWebhook,
 };
-use pusher_tests::adapter_cases::{RESOLVER_ERROR, WEBHOOK_BODY_LIMIT, cases, reference_pusher};
+use pusher_tests::adapter_cases::{
+    AUTH_BODY_LIMIT, RESOLVER_ERROR, WEBHOOK_BODY_LIMIT, cases, reference_pusher,
+};
 use serde_json::{Value, json};
 
 fn user_id(headers: &HeaderMap) -> Option<String> {
@@ -67,7 +69,7 @@ fn reference_app(calls: Arc<AtomicUsize>) -> Router {
             })
         });
     Router::new()
-        .merge(auth)
+        .merge(Router::from(auth).layer(DefaultBodyLimit::max(AUTH_BODY_LIMIT)))
         .route(
             "/webhooks",
             post(webhooks).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
@@ -88,12 +90,14 @@ async fn axum_answers_every_shared_case() {
     assert!(all.len() > 30, "the shared table shrank");
     for case in all {
         calls.store(0, Ordering::SeqCst);
-        let headers: Vec<(&str, &str)> = case
-            .headers
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        let answer = common::send(&app, common::post(case.path, &headers, case.body.clone())).await;
+        let mut request = axum::http::Request::post(case.path);
+        for (name, value) in &case.headers {
+            request = request.header(*name, value.as_slice());
+        }
+        let request = request
+            .body(axum::body::Body::from(case.body.clone()))
+            .unwrap();
+        let answer = common::send(&app, request).await;
         if let Err(e) = case.check(answer.status.as_u16(), &answer.body) {
             failures.push(e);
         }

@@ -190,6 +190,68 @@ impl AuthReply {
     pub const CONTENT_TYPE: &'static str = "application/json";
 }
 
+/// Answers the framework adapters share, so that they answer alike.
+impl AuthReply {
+    /// The `Content-Type` header of an authorization request, from its raw bytes, as the text
+    /// [`ChannelAuthBody::parse`] and [`UserAuthRequest::parse`] take: `Ok(None)` when there is
+    /// none, the text when it is visible ASCII (tabs allowed), and otherwise the 400 reply
+    /// `{"error":"the Content-Type header is invalid: it is not visible ASCII text"}`.
+    ///
+    /// Refused rather than read lossily: pusher-js always sends an ASCII `Content-Type`, and a
+    /// value with other bytes (HTTP's obsolete `obs-text`) names no type or charset this code
+    /// knows; decoding it with replacement characters would make different headers look alike
+    /// and sign a body whose encoding was never understood. Adapters pass the raw header bytes
+    /// here so that every framework gives the same answer.
+    ///
+    /// ```
+    /// use pusher_client::AuthReply;
+    ///
+    /// assert_eq!(AuthReply::check_content_type(None), Ok(None));
+    /// assert_eq!(
+    ///     AuthReply::check_content_type(Some(b"application/json; charset=UTF-8")),
+    ///     Ok(Some("application/json; charset=UTF-8")),
+    /// );
+    /// let refused = AuthReply::check_content_type(Some(b"application/json; charset=\xe9")).unwrap_err();
+    /// assert_eq!(refused.status(), 400);
+    /// assert!(refused.body().contains("Content-Type header is invalid"));
+    /// ```
+    pub fn check_content_type(raw: Option<&[u8]>) -> Result<Option<&str>, AuthReply> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let visible = raw.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
+        match std::str::from_utf8(raw) {
+            Ok(text) if visible => Ok(Some(text)),
+            _ => Err(AuthReply::error(
+                400,
+                "the Content-Type header is invalid: it is not visible ASCII text",
+            )),
+        }
+    }
+
+    /// The 413 answer to a request body over the server's limit (announced by its
+    /// `Content-Length` or found while reading it).
+    ///
+    /// ```
+    /// let reply = pusher_client::AuthReply::payload_too_large();
+    /// assert_eq!(reply.status(), 413);
+    /// assert_eq!(reply.body(), r#"{"error":"the request body is larger than this server accepts"}"#);
+    /// ```
+    pub fn payload_too_large() -> Self {
+        AuthReply::error(413, "the request body is larger than this server accepts")
+    }
+
+    /// The 400 answer to a request body that could not be read (e.g. the connection failed
+    /// half-way).
+    ///
+    /// ```
+    /// assert_eq!(pusher_client::AuthReply::unreadable_body().status(), 400);
+    /// ```
+    pub fn unreadable_body() -> Self {
+        AuthReply::error(400, "the request body could not be read")
+    }
+}
+
 /// What pusher-js posted to the channel authorization endpoint: one channel, or several when
 /// the pusher-js-auth batching plugin is used (`channel_name[0]`, `channel_name[1]`, …).
 ///
@@ -448,6 +510,11 @@ impl Pusher {
         if let Err(e) = self.check_user_auth(request) {
             return AuthReply::invalid(&e);
         }
+        self.user_grant_reply(request, grant)
+    }
+
+    /// The answer to a checked request and its grant.
+    fn user_grant_reply(&self, request: &UserAuthRequest, grant: UserGrant) -> AuthReply {
         match grant {
             UserGrant::Deny => AuthReply::forbidden(),
             UserGrant::Allow(user) => match self.authenticate_user(request, &user) {
@@ -620,13 +687,7 @@ impl Pusher {
         }
         let grant = decide(request.clone()).await?;
         // Checked above: straight to the answer (`authenticate_user` validates what it signs).
-        Ok(match grant {
-            UserGrant::Deny => AuthReply::forbidden(),
-            UserGrant::Allow(user) => match self.authenticate_user(&request, &user) {
-                Ok(answer) => AuthReply::ok(answer.to_json()),
-                Err(e) => server_error(&e),
-            },
-        })
+        Ok(self.user_grant_reply(&request, grant))
     }
 
     fn channel_auth_result(

@@ -37,7 +37,9 @@ const SIGNATURE_LEN: usize = 32;
 
 /// Why a webhook was refused.
 ///
-/// Messages never contain a secret or the expected signature. Use
+/// Messages never contain a secret or the expected signature. `Display` is meant for the
+/// server's log (it may advise on configuration); answer the caller with
+/// [`client_message`](Self::client_message). Use
 /// [`is_auth_failure`](Self::is_auth_failure) (or [`status`](Self::status)) to choose between
 /// 401 (not provably from Pusher) and 400 (signed, but not a webhook this code understands).
 ///
@@ -96,6 +98,34 @@ impl WebhookError {
     /// ```
     pub fn is_auth_failure(&self) -> bool {
         !matches!(self, WebhookError::BadPayload(_))
+    }
+
+    /// A short text for the caller's response: the reason's category only ("unknown key",
+    /// "invalid signature", "webhook too old", "malformed body", …).
+    ///
+    /// `Display` is for the server's log: it says what to check or configure (such as
+    /// `PusherBuilder::webhook_key`) and, for a body that does not parse, what the parser
+    /// found. That advice is for the operator, so a response should carry this text instead.
+    /// Neither ever contains a secret or the expected signature.
+    ///
+    /// ```
+    /// use pusher_client::WebhookError;
+    ///
+    /// let error = WebhookError::UnknownKey;
+    /// assert_eq!(error.client_message(), "unknown key");
+    /// assert!(error.to_string().contains("PusherBuilder::webhook_key")); // for the log
+    /// assert_eq!(WebhookError::BadPayload("expected `,`".into()).client_message(), "malformed body");
+    /// ```
+    pub fn client_message(&self) -> &'static str {
+        match self {
+            WebhookError::MissingKey => "missing X-Pusher-Key header",
+            WebhookError::MissingSignature => "missing X-Pusher-Signature header",
+            WebhookError::UnknownKey => "unknown key",
+            WebhookError::MalformedSignature => "malformed signature",
+            WebhookError::InvalidSignature => "invalid signature",
+            WebhookError::TooOld { .. } => "webhook too old",
+            WebhookError::BadPayload(_) => "malformed body",
+        }
     }
 
     /// The HTTP status to answer with: 401 for an authentication failure, 400 otherwise.
@@ -541,7 +571,10 @@ impl Serialize for WebhookEvent {
 /// assert_eq!(signed.key, "key");
 /// # Ok::<(), pusher_client::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Its `Debug` shows the key but not the signature: a valid signature lets anyone replay the
+/// body it signs.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct WebhookSignature {
     /// The `X-Pusher-Key` value.
     pub key: String,
@@ -565,6 +598,15 @@ impl WebhookSignature {
             (WEBHOOK_KEY_HEADER, &self.key),
             (WEBHOOK_SIGNATURE_HEADER, &self.signature),
         ]
+    }
+}
+
+impl fmt::Debug for WebhookSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookSignature")
+            .field("key", &self.key)
+            .field("signature", &"<redacted>")
+            .finish()
     }
 }
 
@@ -900,5 +942,56 @@ mod tests {
             assert_eq!(e.status(), 401, "{e}");
         }
         assert_eq!(WebhookError::BadPayload("x".into()).status(), 400);
+    }
+
+    #[test]
+    fn client_messages_carry_no_advice_nor_details() {
+        let all = [
+            WebhookError::MissingKey,
+            WebhookError::MissingSignature,
+            WebhookError::UnknownKey,
+            WebhookError::MalformedSignature,
+            WebhookError::InvalidSignature,
+            WebhookError::TooOld {
+                age: Duration::from_secs(7_777),
+                max: Duration::from_secs(60),
+            },
+            WebhookError::BadPayload("expected value at line 1 column 9 near SECRET-ISH".into()),
+        ];
+        let messages: Vec<&str> = all.iter().map(WebhookError::client_message).collect();
+        assert_eq!(
+            messages,
+            [
+                "missing X-Pusher-Key header",
+                "missing X-Pusher-Signature header",
+                "unknown key",
+                "malformed signature",
+                "invalid signature",
+                "webhook too old",
+                "malformed body",
+            ]
+        );
+        // The log text keeps the advice and details the response leaves out.
+        assert!(all[2].to_string().contains("PusherBuilder::webhook_key"));
+        assert!(all[5].to_string().contains("7777"));
+        assert!(all[6].to_string().contains("line 1 column 9"));
+        for message in messages {
+            for detail in ["PusherBuilder", "webhook_key", "7777", "line 1", "SECRET"] {
+                assert!(!message.contains(detail), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_signature_is_redacted_in_debug() {
+        let pusher = Pusher::builder("1", "key", "secret").build().unwrap();
+        let signed = pusher.sign_webhook(br#"{"time_ms":1,"events":[]}"#);
+        let debug = format!("{signed:?}");
+        assert!(!debug.contains(&signed.signature), "{debug}");
+        assert!(!debug.contains("secret"), "{debug}");
+        assert_eq!(
+            debug,
+            r#"WebhookSignature { key: "key", signature: "<redacted>" }"#
+        );
     }
 }

@@ -222,6 +222,12 @@ fn reference(body: &[u8]) -> Answer {
                 .into_iter()
                 .map(|item| string(Some(item), "channel_name"))
                 .collect::<Result<Vec<_>, _>>()?;
+            // One answer entry per channel: a channel asked for twice would lose a decision.
+            for (i, name) in names.iter().enumerate().skip(1) {
+                if names[..i].contains(name) {
+                    return Err(format!("channel {name:?} is asked for twice"));
+                }
+            }
             Ok((socket_id, names, true))
         }
         other => Ok((socket_id, vec![string(other, "channel_name")?], false)),

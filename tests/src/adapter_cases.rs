@@ -13,8 +13,12 @@
 //!   calls, so a test can show that malformed input never reaches it;
 //! - `POST /pusher/user-auth`: no `x-user-id` → deny; otherwise the user
 //!   `{"id": <id>, "user_info": {"name": <id>}}`;
+//! - both authorization routes under a body limit of [`AUTH_BODY_LIMIT`] bytes;
 //! - `POST /webhooks`: `VerifiedWebhook<Webhook>`, answering `200` with `{"events": <count>}`,
 //!   under a body limit of [`WEBHOOK_BODY_LIMIT`] bytes.
+//!
+//! Header values are raw bytes, so a case can send one that is not text (a non-ASCII
+//! `Content-Type` parameter, say) and both adapters must still answer it alike.
 
 use hmac::{Hmac, KeyInit, Mac};
 use pusher_client::Pusher;
@@ -33,6 +37,16 @@ pub const ROTATED_KEY: &str = "rotated-key";
 pub const ROTATED_SECRET: &str = "rotated-secret";
 /// The reference app's webhook body limit, in bytes.
 pub const WEBHOOK_BODY_LIMIT: usize = 16 * 1024;
+/// The reference app's body limit on its authorization routes, in bytes.
+pub const AUTH_BODY_LIMIT: usize = 8 * 1024;
+/// The 400 body for a `Content-Type` header that is not visible ASCII text.
+pub const INVALID_CONTENT_TYPE: &str =
+    r#"{"error":"the Content-Type header is invalid: it is not visible ASCII text"}"#;
+/// The 413 body of the authorization routes.
+pub const AUTH_TOO_LARGE: &str =
+    r#"{"error":"the request body is larger than this server accepts"}"#;
+/// The 413 body of a webhook.
+pub const WEBHOOK_TOO_LARGE: &str = r#"{"error":"body too large"}"#;
 /// Status and body the reference resolver's own error maps to.
 pub const RESOLVER_ERROR: (u16, &str) = (418, "teapot");
 
@@ -105,8 +119,8 @@ pub struct HttpCase {
     pub name: &'static str,
     /// The path (always a POST).
     pub path: &'static str,
-    /// Headers to send (content type included).
-    pub headers: Vec<(&'static str, String)>,
+    /// Headers to send (content type included), each value as its raw bytes.
+    pub headers: Vec<(&'static str, Vec<u8>)>,
     /// The body.
     pub body: Vec<u8>,
     /// The status expected.
@@ -129,9 +143,9 @@ fn auth(
     check: Check,
     reaches_resolver: bool,
 ) -> HttpCase {
-    let mut headers = vec![("content-type", content_type.to_owned())];
+    let mut headers = vec![("content-type", content_type.as_bytes().to_vec())];
     if let Some(user) = user {
-        headers.push(("x-user-id", user.to_owned()));
+        headers.push(("x-user-id", user.as_bytes().to_vec()));
     }
     HttpCase {
         name,
@@ -158,12 +172,12 @@ fn user_auth(
 
 fn webhook(
     name: &'static str,
-    headers: Vec<(&'static str, String)>,
+    headers: Vec<(&'static str, Vec<u8>)>,
     body: Vec<u8>,
     status: u16,
     check: Check,
 ) -> HttpCase {
-    let mut all = vec![("content-type", JSON.to_owned())];
+    let mut all = vec![("content-type", JSON.as_bytes().to_vec())];
     all.extend(headers);
     HttpCase {
         name,
@@ -206,8 +220,24 @@ pub fn cases() -> Vec<HttpCase> {
     let big_sig = sign(DOCS_SECRET, &big);
     let bad_json = b"{\"time_ms\": 1, \"events\": [".to_vec();
     let bad_json_sig = sign(DOCS_SECRET, &bad_json);
-    let key = |k: &str| ("x-pusher-key", k.to_owned());
-    let sig = |v: &str| ("x-pusher-signature", v.to_owned());
+    let key = |k: &str| ("x-pusher-key", k.as_bytes().to_vec());
+    let sig = |v: &str| ("x-pusher-signature", v.as_bytes().to_vec());
+    let error = |text: &str| Check::Json(json!({ "error": text }));
+    let exact = |body: &str| Check::Json(serde_json::from_str(body).expect("a JSON constant"));
+    // A valid form body padded with an unknown field to `len` bytes.
+    let padded =
+        |body: &str, len: usize| format!("{body}&pad={}", "x".repeat(len - body.len() - 5));
+    // The same, with this raw `Content-Type`.
+    let with_content_type = |mut case: HttpCase, value: &[u8]| {
+        case.headers[0] = ("content-type", value.to_vec());
+        case
+    };
+    // The same, announcing a `Content-Length` far over the limit (the body is small).
+    let announcing = |mut case: HttpCase, len: usize| {
+        case.headers
+            .push(("content-length", len.to_string().into_bytes()));
+        case
+    };
 
     vec![
         // Channel authorization: answers.
@@ -301,7 +331,7 @@ pub fn cases() -> Vec<HttpCase> {
                 Check::Text(RESOLVER_ERROR.1),
                 true,
             );
-            c.headers.push(("x-fail", "1".into()));
+            c.headers.push(("x-fail", b"1".to_vec()));
             c
         },
         // Malformed input: 400, and the resolver is never asked.
@@ -385,6 +415,115 @@ pub fn cases() -> Vec<HttpCase> {
             400,
             Check::JsonError,
             false,
+        ),
+        // A `Content-Type` that is not visible ASCII: the same 400 from every adapter, decided
+        // by the core from the raw bytes.
+        with_content_type(
+            auth(
+                "content type with a non-ASCII parameter",
+                FORM,
+                Some("ada"),
+                "socket_id=1234.1234&channel_name=private-foobar",
+                400,
+                exact(INVALID_CONTENT_TYPE),
+                false,
+            ),
+            b"application/x-www-form-urlencoded; charset=\xe9",
+        ),
+        with_content_type(
+            auth(
+                "content type with UTF-8 text",
+                FORM,
+                Some("ada"),
+                "socket_id=1234.1234&channel_name=private-foobar",
+                400,
+                exact(INVALID_CONTENT_TYPE),
+                false,
+            ),
+            "application/x-www-form-urlencoded; charset=\u{e9}t\u{e9}".as_bytes(),
+        ),
+        with_content_type(
+            user_auth(
+                "user sign-in content type not ASCII",
+                Some("ada"),
+                "socket_id=1234.1234",
+                400,
+                exact(INVALID_CONTENT_TYPE),
+            ),
+            b"application/x-www-form-urlencoded; x=\xff",
+        ),
+        // Bodies over the limit: the same JSON 413 from every adapter, also when only the
+        // `Content-Length` says so.
+        auth(
+            "body over the auth limit",
+            FORM,
+            Some("ada"),
+            &padded(
+                "socket_id=1234.1234&channel_name=private-foobar",
+                AUTH_BODY_LIMIT + 1,
+            ),
+            413,
+            exact(AUTH_TOO_LARGE),
+            false,
+        ),
+        auth(
+            "body at the auth limit",
+            FORM,
+            Some("ada"),
+            &padded(
+                "socket_id=1234.1234&channel_name=private-foobar",
+                AUTH_BODY_LIMIT,
+            ),
+            200,
+            Check::Private {
+                socket_id: s,
+                channel: "private-foobar",
+            },
+            true,
+        ),
+        announcing(
+            auth(
+                "content length over the auth limit",
+                FORM,
+                Some("ada"),
+                "socket_id=1234.1234&channel_name=private-foobar",
+                413,
+                exact(AUTH_TOO_LARGE),
+                false,
+            ),
+            AUTH_BODY_LIMIT * 100,
+        ),
+        with_content_type(
+            auth(
+                "body over the limit and content type not ASCII",
+                FORM,
+                Some("ada"),
+                &padded(
+                    "socket_id=1234.1234&channel_name=private-foobar",
+                    AUTH_BODY_LIMIT + 1,
+                ),
+                413,
+                exact(AUTH_TOO_LARGE),
+                false,
+            ),
+            b"application/x-www-form-urlencoded; charset=\xe9",
+        ),
+        user_auth(
+            "user sign-in body over the limit",
+            Some("ada"),
+            &padded("socket_id=1234.1234", AUTH_BODY_LIMIT + 1),
+            413,
+            exact(AUTH_TOO_LARGE),
+        ),
+        announcing(
+            user_auth(
+                "user sign-in content length over the limit",
+                Some("ada"),
+                "socket_id=1234.1234",
+                413,
+                exact(AUTH_TOO_LARGE),
+            ),
+            AUTH_BODY_LIMIT * 100,
         ),
         // Batched authorization (pusher-js-auth plugin format).
         auth(
@@ -481,6 +620,24 @@ pub fn cases() -> Vec<HttpCase> {
             400,
             Check::JsonError,
         ),
+        // A user whose #server-to-user-{id} channel cannot exist could never be reached: the
+        // sign-in is refused like malformed input, naming the character.
+        user_auth(
+            "user sign-in unreachable id",
+            Some("ada lovelace"),
+            "socket_id=1234.1234",
+            400,
+            Check::Json(
+                json!({"error": "user id \"ada lovelace\" contains ' ': the user's channel #server-to-user-{id} may only hold A-Z a-z 0-9 _ - = @ , . ; so the server would refuse it and the user could never be reached"}),
+            ),
+        ),
+        user_auth(
+            "user sign-in id too long for its channel",
+            Some(&"u".repeat(149)),
+            "socket_id=1234.1234",
+            400,
+            Check::JsonError,
+        ),
         // Webhooks.
         webhook(
             "webhook good",
@@ -493,7 +650,7 @@ pub fn cases() -> Vec<HttpCase> {
             "webhook header names any case",
             vec![
                 ("X-PUSHER-KEY", DOCS_KEY.into()),
-                ("X-Pusher-Signature", good_sig.clone()),
+                ("X-Pusher-Signature", good_sig.clone().into_bytes()),
             ],
             good.clone(),
             200,
@@ -511,63 +668,107 @@ pub fn cases() -> Vec<HttpCase> {
             vec![sig(&good_sig)],
             good.clone(),
             401,
-            Check::StatusOnly,
+            error("missing X-Pusher-Key header"),
         ),
         webhook(
             "webhook missing signature",
             vec![key(DOCS_KEY)],
             good.clone(),
             401,
-            Check::StatusOnly,
+            error("missing X-Pusher-Signature header"),
         ),
         webhook(
             "webhook unknown key",
             vec![key("someone-else"), sig(&good_sig)],
             good.clone(),
             401,
-            Check::StatusOnly,
+            error("unknown key"),
         ),
         webhook(
             "webhook wrong signature",
             vec![key(DOCS_KEY), sig(&sign("wrong", &good))],
             good.clone(),
             401,
-            Check::StatusOnly,
+            error("invalid signature"),
         ),
         webhook(
             "webhook non-hex signature",
             vec![key(DOCS_KEY), sig(&"z".repeat(64))],
             good.clone(),
             401,
-            Check::StatusOnly,
+            error("malformed signature"),
         ),
         webhook(
             "webhook truncated signature",
             vec![key(DOCS_KEY), sig(&good_sig[..63])],
             good.clone(),
             401,
-            Check::StatusOnly,
+            error("malformed signature"),
         ),
         webhook(
             "webhook tampered body",
             vec![key(DOCS_KEY), sig(&good_sig)],
             tampered,
             401,
-            Check::StatusOnly,
+            error("invalid signature"),
         ),
         webhook(
             "webhook bad json",
             vec![key(DOCS_KEY), sig(&bad_json_sig)],
             bad_json,
             400,
-            Check::StatusOnly,
+            error("malformed body"),
         ),
         webhook(
             "webhook over the body limit",
             vec![key(DOCS_KEY), sig(&big_sig)],
             big,
             413,
-            Check::StatusOnly,
+            exact(WEBHOOK_TOO_LARGE),
+        ),
+        announcing(
+            webhook(
+                "webhook content length over the body limit",
+                vec![key(DOCS_KEY), sig(&good_sig)],
+                good.clone(),
+                413,
+                exact(WEBHOOK_TOO_LARGE),
+            ),
+            WEBHOOK_BODY_LIMIT * 100,
+        ),
+        announcing(
+            webhook(
+                "webhook forged headers and a large content length",
+                vec![key("someone-else"), sig(&good_sig)],
+                good.clone(),
+                401,
+                error("unknown key"),
+            ),
+            WEBHOOK_BODY_LIMIT * 100,
+        ),
+        webhook(
+            "webhook key not ASCII",
+            vec![("x-pusher-key", b"caf\xe9".to_vec()), sig(&good_sig)],
+            good.clone(),
+            401,
+            error("invalid X-Pusher-Key header"),
+        ),
+        webhook(
+            "webhook key UTF-8 text",
+            vec![
+                ("x-pusher-key", "caf\u{e9}".as_bytes().to_vec()),
+                sig(&good_sig),
+            ],
+            good.clone(),
+            401,
+            error("invalid X-Pusher-Key header"),
+        ),
+        webhook(
+            "webhook signature not ASCII",
+            vec![key(DOCS_KEY), ("x-pusher-signature", b"\xff".repeat(64))],
+            good.clone(),
+            401,
+            error("invalid X-Pusher-Signature header"),
         ),
     ]
 }

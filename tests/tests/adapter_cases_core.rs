@@ -7,14 +7,47 @@ use std::cell::Cell;
 use pusher_client::{
     AuthReply, ChannelGrant, PresenceMember, Pusher, UserData, UserGrant, Webhook,
 };
-use pusher_tests::adapter_cases::{RESOLVER_ERROR, WEBHOOK_BODY_LIMIT, cases, reference_pusher};
+use pusher_tests::adapter_cases::{
+    AUTH_BODY_LIMIT, RESOLVER_ERROR, WEBHOOK_BODY_LIMIT, cases, reference_pusher,
+};
 use serde_json::json;
 
-fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
+type Headers = [(&'static str, Vec<u8>)];
+
+/// A header's raw bytes (the last one of that name wins, as a header map's `insert` does).
+fn raw<'a>(headers: &'a Headers, name: &str) -> Option<&'a [u8]> {
     headers
         .iter()
+        .rev()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_slice())
+}
+
+/// A header as text, `Err` when it is present but not visible ASCII (the `http` crate's rule,
+/// which both adapters apply to the headers they read as text).
+fn text<'a>(headers: &'a Headers, name: &str) -> Result<Option<&'a str>, ()> {
+    match raw(headers, name) {
+        None => Ok(None),
+        Some(value)
+            if value
+                .iter()
+                .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) =>
+        {
+            std::str::from_utf8(value).map(Some).map_err(|_| ())
+        }
+        Some(_) => Err(()),
+    }
+}
+
+fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
+    text(headers, name).ok().flatten()
+}
+
+/// Over the limit: by its announced `Content-Length` (checked first, as both adapters do) or by
+/// its actual length.
+fn over(headers: &Headers, body: &[u8], limit: usize) -> bool {
+    let announced = header(headers, "content-length").and_then(|v| v.parse::<usize>().ok());
+    announced.is_some_and(|n| n > limit) || body.len() > limit
 }
 
 /// The reference resolver, as every adapter's test app implements it.
@@ -34,13 +67,20 @@ fn channel_grant(user: Option<&str>, channel: &str) -> ChannelGrant {
 fn serve(
     pusher: &Pusher,
     path: &str,
-    headers: &[(&'static str, String)],
+    headers: &Headers,
     body: &[u8],
     calls: &Cell<usize>,
 ) -> (u16, Vec<u8>) {
-    let content_type = header(headers, "content-type");
     let user = header(headers, "x-user-id");
     let reply = |r: AuthReply| (r.status(), r.into_body().into_bytes());
+    if path.starts_with("/pusher/") && over(headers, body, AUTH_BODY_LIMIT) {
+        return reply(AuthReply::payload_too_large());
+    }
+    let content_type = match AuthReply::check_content_type(raw(headers, "content-type")) {
+        Ok(content_type) => content_type,
+        Err(refused) if path.starts_with("/pusher/") => return reply(refused),
+        Err(_) => None,
+    };
     match path {
         "/pusher/auth" => {
             let answer = block_on(pusher.channel_auth_endpoint(content_type, body, |request| {
@@ -77,19 +117,28 @@ fn serve(
             }
         }
         "/webhooks" => {
-            if body.len() > WEBHOOK_BODY_LIMIT {
-                return (413, Vec::new());
+            // The headers first (refused before the body is read), then the body limit.
+            let mut values = Vec::new();
+            for name in ["X-Pusher-Key", "X-Pusher-Signature"] {
+                match text(headers, name) {
+                    Ok(value) => values.push(value),
+                    Err(()) => {
+                        return reply(AuthReply::error(401, &format!("invalid {name} header")));
+                    }
+                }
             }
-            match pusher.verify_webhook(
-                header(headers, "x-pusher-key"),
-                header(headers, "x-pusher-signature"),
-                body,
-            ) {
+            if let Err(e) = pusher.check_webhook_headers(values[0], values[1]) {
+                return reply(AuthReply::error(e.status(), e.client_message()));
+            }
+            if over(headers, body, WEBHOOK_BODY_LIMIT) {
+                return reply(AuthReply::error(413, "body too large"));
+            }
+            match pusher.verify_webhook(values[0], values[1], body) {
                 Ok(Webhook { events, .. }) => (
                     200,
                     json!({"events": events.len()}).to_string().into_bytes(),
                 ),
-                Err(e) => (e.status(), e.to_string().into_bytes()),
+                Err(e) => reply(AuthReply::error(e.status(), e.client_message())),
             }
         }
         other => panic!("no route {other}"),
