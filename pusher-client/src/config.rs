@@ -119,6 +119,56 @@ impl Limits {
 pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 pub(crate) type NonceSource = Arc<dyn Fn(&mut [u8; 24]) + Send + Sync>;
 
+/// Without the `test-util` feature `PusherBuilder::nonce_source_for_tests` does not exist, so
+/// a build with the default features cannot fix the encryption nonce. This doctest checks it
+/// (`scripts/test` runs `cargo test -p pusher-client --doc` with the default features): the
+/// call resolves to a stand-in trait method only when the builder has no such method of its
+/// own (an inherent method would win, return a `PusherBuilder`, and the assertion would not
+/// compile).
+///
+/// ```
+/// use pusher_client::{Pusher, PusherBuilder};
+///
+/// trait StandIn {
+///     fn nonce_source_for_tests(self, source: fn(&mut [u8; 24])) -> &'static str;
+/// }
+/// impl StandIn for PusherBuilder {
+///     fn nonce_source_for_tests(self, _: fn(&mut [u8; 24])) -> &'static str {
+///         "no such method on PusherBuilder"
+///     }
+/// }
+///
+/// let picked = Pusher::builder("123456", "app-key", "app-secret")
+///     .nonce_source_for_tests(|nonce| nonce.fill(0));
+/// assert_eq!(picked, "no such method on PusherBuilder");
+/// ```
+#[cfg(all(doctest, not(feature = "test-util")))]
+#[allow(dead_code)]
+struct NonceSourceNeedsTestUtil;
+
+/// With the `test-util` feature the builder's own `nonce_source_for_tests` wins over the same
+/// stand-in (the probe above tells the two apart).
+///
+/// ```
+/// use pusher_client::{Pusher, PusherBuilder};
+///
+/// trait StandIn {
+///     fn nonce_source_for_tests(self, source: fn(&mut [u8; 24])) -> &'static str;
+/// }
+/// impl StandIn for PusherBuilder {
+///     fn nonce_source_for_tests(self, _: fn(&mut [u8; 24])) -> &'static str {
+///         "no such method on PusherBuilder"
+///     }
+/// }
+///
+/// let picked: PusherBuilder = Pusher::builder("123456", "app-key", "app-secret")
+///     .nonce_source_for_tests(|nonce| nonce.fill(0));
+/// # drop(picked);
+/// ```
+#[cfg(all(doctest, feature = "test-util"))]
+#[allow(dead_code)]
+struct NonceSourceWithTestUtil;
+
 /// Builds a [`Pusher`] client. Made by [`Pusher::builder`], [`PusherBuilder::from_url`] or
 /// [`PusherBuilder::from_env`].
 ///
@@ -474,8 +524,28 @@ impl PusherBuilder {
         self
     }
 
-    /// Replaces the random source of encryption nonces, **for deterministic tests only**: a
-    /// nonce used twice with the same key breaks the encryption.
+    /// Replaces the random source of encryption nonces, **for deterministic tests only**.
+    ///
+    /// **Never use this in production.** XSalsa20-Poly1305 under a nonce used twice with the
+    /// same channel key leaks the XOR of the two plaintexts and lets anyone who saw both forge
+    /// messages; only the default (the operating system's random source, a fresh nonce per
+    /// event) is safe. That is why this method exists only with the `test-util` feature, which
+    /// is for tests and dev-dependencies: enable it as
+    /// `pusher-client = { version = "..", features = ["test-util"] }` under
+    /// `[dev-dependencies]`, never under `[dependencies]` of a crate that ships.
+    ///
+    /// ```
+    /// use pusher_client::Pusher;
+    ///
+    /// let pusher = Pusher::builder("123456", "app-key", "app-secret")
+    ///     .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+    ///     .nonce_source_for_tests(|nonce| nonce.fill(7)) // the same nonce every time: tests only
+    ///     .build()?;
+    /// # drop(pusher);
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn nonce_source_for_tests(
         mut self,
         source: impl Fn(&mut [u8; 24]) + Send + Sync + 'static,

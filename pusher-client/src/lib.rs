@@ -208,6 +208,9 @@
 //! - `hyper`: `transport::HyperTransport`, a transport on hyper 1 that spends less CPU per
 //!   request than the default reqwest one; opt in with
 //!   [`PusherBuilder::transport`]. See the [`transport`] module.
+//! - `test-util`: helpers for tests only, never for production builds
+//!   (`PusherBuilder::nonce_source_for_tests`, a fixed encryption nonce). Enable it in
+//!   `[dev-dependencies]`.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
