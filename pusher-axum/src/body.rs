@@ -29,10 +29,10 @@ pub(crate) enum BodyError {
 pub(crate) async fn read(request: Request) -> Result<(Parts, Bytes), BodyError> {
     let (parts, body) = request.into_parts();
     let (parts, limit) = body_limit(parts);
-    if let (Some(announced), Some(limit)) = (content_length(&parts.headers), limit) {
-        if announced > limit {
-            return Err(BodyError::TooLarge);
-        }
+    if let (Some(announced), Some(limit)) = (content_length(&parts.headers), limit)
+        && announced > limit
+    {
+        return Err(BodyError::TooLarge);
     }
     let (parts, body) = Request::from_parts(parts, body)
         .with_limited_body()

@@ -185,9 +185,9 @@ impl Pusher {
         channels: impl IntoChannels,
         event: impl Into<String>,
         data: impl Into<Data>,
-    ) -> Trigger<'_> {
+    ) -> Trigger {
         Trigger {
-            pusher: self,
+            pusher: self.clone(),
             channels: channels.into_channel_names(),
             event: event.into(),
             data: data.into(),
@@ -219,9 +219,9 @@ impl Pusher {
     /// assert_eq!(answer.batch.len(), 2); // one entry per event, because info was asked for
     /// # Ok(()) }
     /// ```
-    pub fn trigger_batch(&self, events: impl IntoIterator<Item = BatchEvent>) -> TriggerBatch<'_> {
+    pub fn trigger_batch(&self, events: impl IntoIterator<Item = BatchEvent>) -> TriggerBatch {
         TriggerBatch {
-            pusher: self,
+            pusher: self.clone(),
             events: events.into_iter().collect(),
             idempotency_key: None,
         }
@@ -248,9 +248,9 @@ impl Pusher {
         user_id: impl AsRef<str>,
         event: impl Into<String>,
         data: impl Into<Data>,
-    ) -> SendToUser<'_> {
+    ) -> SendToUser {
         SendToUser {
-            pusher: self,
+            pusher: self.clone(),
             user_id: user_id.as_ref().to_owned(),
             event: event.into(),
             data: data.into(),
@@ -296,9 +296,9 @@ impl Pusher {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn channels(&self) -> ChannelsQuery<'_> {
+    pub fn channels(&self) -> ChannelsQuery {
         ChannelsQuery {
-            pusher: self,
+            pusher: self.clone(),
             prefix: None,
             info: Info::NONE,
         }
@@ -317,9 +317,9 @@ impl Pusher {
     /// println!("occupied: {}, users: {:?}", room.occupied, room.user_count);
     /// # Ok(()) }
     /// ```
-    pub fn channel(&self, name: impl Into<String>) -> ChannelQuery<'_> {
+    pub fn channel(&self, name: impl Into<String>) -> ChannelQuery {
         ChannelQuery {
-            pusher: self,
+            pusher: self.clone(),
             name: name.into(),
             info: Info::NONE,
         }
@@ -510,13 +510,13 @@ impl Pusher {
         for name in channels {
             channel::check_channel(name, limits.max_channel_name_len)?;
         }
-        if channels.len() > 1 {
-            if let Some(enc) = channels.iter().find(|c| c.starts_with(ENCRYPTED_PREFIX)) {
-                return Err(ValidationError::EncryptedChannelWithOthers {
-                    channel: enc.clone(),
-                }
-                .into());
+        if channels.len() > 1
+            && let Some(enc) = channels.iter().find(|c| c.starts_with(ENCRYPTED_PREFIX))
+        {
+            return Err(ValidationError::EncryptedChannelWithOthers {
+                channel: enc.clone(),
             }
+            .into());
         }
         Ok(())
     }
@@ -657,10 +657,10 @@ impl Pusher {
                 );
                 return Err(error);
             };
-            if let Some(deadline) = policy.deadline {
-                if started.elapsed() + delay > deadline {
-                    return Err(error);
-                }
+            if let Some(deadline) = policy.deadline
+                && started.elapsed() + delay > deadline
+            {
+                return Err(error);
             }
             tracing::debug!(
                 method = method_name(&method),
@@ -963,10 +963,10 @@ fn parse<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, Error> {
 }
 
 fn check_info(channels: &[String], info: Info) -> Result<(), ValidationError> {
-    if info.has_user_count() {
-        if let Some(c) = channels.iter().find(|c| !c.starts_with(PRESENCE_PREFIX)) {
-            return Err(ValidationError::UserCountNeedsPresence { channel: c.clone() });
-        }
+    if info.has_user_count()
+        && let Some(c) = channels.iter().find(|c| !c.starts_with(PRESENCE_PREFIX))
+    {
+        return Err(ValidationError::UserCountNeedsPresence { channel: c.clone() });
     }
     Ok(())
 }
@@ -1028,10 +1028,23 @@ struct WireBatch<'a, 'e> {
 
 /// A trigger being prepared; made by [`Pusher::trigger`]. Await it (or call
 /// [`send`](Self::send)) to validate and send it.
+///
+/// Like reqwest's `RequestBuilder`, it holds its own handle on the client (a reference-counted
+/// clone), so it — and its future — can outlive the `Pusher` it came from, e.g. in a spawned task:
+///
+/// ```
+/// use std::future::IntoFuture;
+///
+/// # async fn run(pusher: pusher_client::Pusher) {
+/// let delivery = tokio::spawn(pusher.trigger("orders", "created", "{}").into_future());
+/// drop(pusher);
+/// let _ = delivery.await;
+/// # }
+/// ```
 #[must_use = "a trigger does nothing until it is awaited"]
 #[derive(Debug)]
-pub struct Trigger<'a> {
-    pusher: &'a Pusher,
+pub struct Trigger {
+    pusher: Pusher,
     channels: Vec<String>,
     event: String,
     data: Data,
@@ -1040,7 +1053,7 @@ pub struct Trigger<'a> {
     idempotency_key: Option<String>,
 }
 
-impl Trigger<'_> {
+impl Trigger {
     /// Sends this key as `X-Idempotency-Key`, so a server that honours it (sockudo does)
     /// delivers the event once however often the request is repeated — which also lets the
     /// client retry it after a timeout or a 5xx (see [`RetryPolicy`]). Use a key unique to this
@@ -1100,7 +1113,7 @@ impl Trigger<'_> {
 
     /// Validates the trigger and serialises its body (encrypting the data when needed).
     fn body(&self) -> Result<Vec<u8>, Error> {
-        let pusher = self.pusher;
+        let pusher = &self.pusher;
         pusher.check_channels(&self.channels)?;
         channel::check_event_name(&self.event, pusher.inner.limits.max_event_name_len)?;
         if let Some(socket_id) = &self.socket_id {
@@ -1119,9 +1132,9 @@ impl Trigger<'_> {
     }
 }
 
-impl<'a> IntoFuture for Trigger<'a> {
+impl IntoFuture for Trigger {
     type Output = Result<TriggerResponse, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1131,13 +1144,13 @@ impl<'a> IntoFuture for Trigger<'a> {
 /// [`send`](Self::send)) to validate and send it.
 #[must_use = "a batch does nothing until it is awaited"]
 #[derive(Debug)]
-pub struct TriggerBatch<'a> {
-    pusher: &'a Pusher,
+pub struct TriggerBatch {
+    pusher: Pusher,
     events: Vec<BatchEvent>,
     idempotency_key: Option<String>,
 }
 
-impl TriggerBatch<'_> {
+impl TriggerBatch {
     /// Sends `X-Idempotency-Key` with the batch (see [`Trigger::idempotency_key`]). A batch split
     /// into several requests sends `{key}-0`, `{key}-1`, … one per request.
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
@@ -1153,9 +1166,9 @@ impl TriggerBatch<'_> {
     }
 }
 
-impl<'a> IntoFuture for TriggerBatch<'a> {
+impl IntoFuture for TriggerBatch {
     type Output = Result<BatchResponse, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1165,15 +1178,15 @@ impl<'a> IntoFuture for TriggerBatch<'a> {
 /// it (or call [`send`](Self::send)) to validate and send it.
 #[must_use = "an event does nothing until it is awaited"]
 #[derive(Debug)]
-pub struct SendToUser<'a> {
-    pusher: &'a Pusher,
+pub struct SendToUser {
+    pusher: Pusher,
     user_id: String,
     event: String,
     data: Data,
     idempotency_key: Option<String>,
 }
 
-impl SendToUser<'_> {
+impl SendToUser {
     /// Sends `X-Idempotency-Key` (see [`Trigger::idempotency_key`]): the server delivers the
     /// event once however often the request is repeated, so the client may retry it after a
     /// timeout or a 5xx.
@@ -1184,7 +1197,7 @@ impl SendToUser<'_> {
 
     /// Validates and sends the event to the user's `#server-to-user-{id}` channel.
     pub async fn send(self) -> Result<TriggerResponse, Error> {
-        let pusher = self.pusher;
+        let pusher = &self.pusher;
         channel::check_addressable_user_id(
             &self.user_id,
             pusher.inner.limits.max_channel_name_len,
@@ -1205,9 +1218,9 @@ impl SendToUser<'_> {
     }
 }
 
-impl<'a> IntoFuture for SendToUser<'a> {
+impl IntoFuture for SendToUser {
     type Output = Result<TriggerResponse, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1216,13 +1229,13 @@ impl<'a> IntoFuture for SendToUser<'a> {
 /// A channel listing being prepared; made by [`Pusher::channels`]. Await it to send it.
 #[must_use = "a query does nothing until it is awaited"]
 #[derive(Debug)]
-pub struct ChannelsQuery<'a> {
-    pusher: &'a Pusher,
+pub struct ChannelsQuery {
+    pusher: Pusher,
     prefix: Option<String>,
     info: Info,
 }
 
-impl ChannelsQuery<'_> {
+impl ChannelsQuery {
     /// Lists only channels whose name starts with `prefix` (e.g. `presence-`).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = Some(prefix.into());
@@ -1274,9 +1287,9 @@ impl ChannelsQuery<'_> {
     }
 }
 
-impl<'a> IntoFuture for ChannelsQuery<'a> {
+impl IntoFuture for ChannelsQuery {
     type Output = Result<ChannelList, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
@@ -1285,13 +1298,13 @@ impl<'a> IntoFuture for ChannelsQuery<'a> {
 /// A channel query being prepared; made by [`Pusher::channel`]. Await it to send it.
 #[must_use = "a query does nothing until it is awaited"]
 #[derive(Debug)]
-pub struct ChannelQuery<'a> {
-    pusher: &'a Pusher,
+pub struct ChannelQuery {
+    pusher: Pusher,
     name: String,
     info: Info,
 }
 
-impl ChannelQuery<'_> {
+impl ChannelQuery {
     /// Asks for attributes ([`Info::USER_COUNT`] needs a presence channel).
     pub fn info(mut self, info: Info) -> Self {
         self.info = info;
@@ -1316,9 +1329,9 @@ impl ChannelQuery<'_> {
     }
 }
 
-impl<'a> IntoFuture for ChannelQuery<'a> {
+impl IntoFuture for ChannelQuery {
     type Output = Result<ChannelInfo, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

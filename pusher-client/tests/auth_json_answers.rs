@@ -207,10 +207,10 @@ fn reference(body: &[u8]) -> Answer {
     };
     // A batch over the limit is refused first: it is not read to its end.
     let channel_name = object.remove("channel_name");
-    if let Some(Value::Array(items)) = &channel_name {
-        if items.len() > MAX_BATCH_AUTH_CHANNELS {
-            return Err(too_many());
-        }
+    if let Some(Value::Array(items)) = &channel_name
+        && items.len() > MAX_BATCH_AUTH_CHANNELS
+    {
+        return Err(too_many());
     }
     let socket_id = string(object.remove("socket_id"), "socket_id")?;
     match channel_name {

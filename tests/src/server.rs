@@ -257,10 +257,11 @@ impl FakePusher {
             found.push("auth_signature=".to_owned());
         }
         for request in &state.requests {
-            if let Some(sig) = request.query.get("auth_signature") {
-                if sig.len() >= 16 && text.contains(sig.as_str()) {
-                    found.push(format!("the auth_signature {sig}"));
-                }
+            if let Some(sig) = request.query.get("auth_signature")
+                && sig.len() >= 16
+                && text.contains(sig.as_str())
+            {
+                found.push(format!("the auth_signature {sig}"));
             }
         }
         found

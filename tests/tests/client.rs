@@ -556,3 +556,42 @@ async fn clones_share_configuration_and_behaviour() {
     moved.expect("channels from a clone moved to another task");
     assert!(server.requests().iter().all(RecordedRequest::authenticated));
 }
+
+/// Every builder holds its own handle on the client: each one can be spawned as a task after
+/// the `Pusher` it came from is gone, and does what awaiting it in place does.
+#[tokio::test]
+async fn builders_can_be_spawned_after_the_client_is_dropped() {
+    use std::future::IntoFuture;
+
+    let server = FakePusher::start().await;
+    server.set_channel("presence-room", ChannelState::new().users(["ada"]));
+    let pusher = server.client();
+    let trigger = tokio::spawn(pusher.trigger("orders", "created", "{}").into_future());
+    let batch = tokio::spawn(
+        pusher
+            .trigger_batch([BatchEvent::new("orders", "batched", "{}")])
+            .into_future(),
+    );
+    let to_user = tokio::spawn(pusher.send_to_user("ada", "note", "{}").into_future());
+    let channels = tokio::spawn(pusher.channels().into_future());
+    let channel = tokio::spawn(
+        pusher
+            .channel("presence-room")
+            .info(Info::USER_COUNT)
+            .into_future(),
+    );
+    drop(pusher);
+
+    trigger.await.expect("task").expect("trigger");
+    batch.await.expect("task").expect("batch");
+    to_user.await.expect("task").expect("send_to_user");
+    let list = channels.await.expect("task").expect("channels");
+    assert!(list.channels.contains_key("presence-room"), "{list:?}");
+    let info = channel.await.expect("task").expect("channel");
+    assert_eq!(info.user_count, Some(1));
+
+    let mut names: Vec<String> = server.events().into_iter().map(|e| e.name).collect();
+    names.sort();
+    assert_eq!(names, ["batched", "created", "note"]);
+    assert!(server.requests().iter().all(|r| r.authenticated()));
+}

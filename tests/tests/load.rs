@@ -179,7 +179,7 @@ async fn hit_app(
     i: usize,
     webhook: &(Vec<u8>, String),
 ) -> Result<bool, String> {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let channel = format!("private-load-{}", i % 97);
         let socket_id = format!("{}.{}", 1000 + i, i % 7919);
         let answer = http

@@ -144,10 +144,10 @@ fn origin_form(uri: &Uri) -> Uri {
 fn connect_error(e: Box<dyn std::error::Error + Send + Sync>) -> SendError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&*e);
     while let Some(c) = cause {
-        if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::TimedOut {
-                return SendError::connect_timeout(e);
-            }
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return SendError::connect_timeout(e);
         }
         cause = c.source();
     }

@@ -449,7 +449,7 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         "batch of 23 (> 10): split by the client, delivered in order",
         {
             let data = |i: usize| {
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     json!({ "i": i })
                 } else {
                     json!(format!("tick {i}"))
