@@ -8,7 +8,6 @@ use bytes::Bytes;
 
 use crate::client::{Pusher, USER_AGENT};
 use crate::error::Error;
-use crate::signing;
 
 /// A fully signed Pusher API request, ready to send with any HTTP client.
 ///
@@ -126,24 +125,12 @@ impl Pusher {
         idempotency_key: Option<String>,
     ) -> Result<SignedRequest, Error> {
         let inner = &*self.inner;
-        // One buffer for the whole URL: base, path, then the query signed over that path.
+        // One buffer for the whole URL: base, then the path and the query signed over it.
         let mut url =
             String::with_capacity(inner.base_url.len() + inner.api_prefix.len() + path.len() + 200);
         url.push_str(&inner.base_url);
         let path_start = url.len();
-        url.push_str(&inner.api_prefix);
-        url.push_str(path);
-        let path_end = url.len();
-        url.push('?');
-        signing::write_signed_query(
-            &mut url,
-            path_start..path_end,
-            &inner.credentials,
-            "POST",
-            &[],
-            Some(&body),
-            self.now_unix(),
-        )?;
+        self.write_signed_target(&mut url, "POST", path, &[], Some(&body))?;
         Ok(SignedRequest {
             method: "POST",
             url,

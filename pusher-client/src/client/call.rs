@@ -1,0 +1,448 @@
+//! The request pipeline: every API call is a [`Call`], signed, sent, read and retried here.
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT as UA};
+use http::{Method, Uri};
+use http_body::Body as _;
+use serde::de::DeserializeOwned;
+
+use super::{MAX_RESPONSE_BYTES, Pusher, USER_AGENT};
+use crate::channel;
+use crate::error::{ApiError, Error, TransportError, TransportKind, ValidationError};
+use crate::retry;
+use crate::signing;
+use crate::transport::{ResponseBody, SendError, SendErrorKind};
+
+/// How much of an error answer's body is kept in [`ApiError`].
+const MAX_ERROR_BODY: usize = 4 * 1024;
+
+/// Whether a request may be sent again after it possibly reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Repeat {
+    /// Repeating it has the effect of sending it once: queries, terminating connections.
+    Safe,
+    /// It may deliver something twice: repeated only with an idempotency key, or under
+    /// [`RetryPolicy::retry_posts`](crate::RetryPolicy::retry_posts).
+    IfKeyed,
+}
+
+/// One API request, before signing: `path` is relative to `/apps/{app_id}` and already
+/// percent-encoded (it is signed exactly as written).
+#[derive(Debug)]
+pub(super) struct Call<'a> {
+    pub(super) method: Method,
+    pub(super) path: &'a str,
+    pub(super) params: &'a [(&'a str, &'a str)],
+    pub(super) body: Option<Bytes>,
+    /// Sent as `X-Idempotency-Key`; makes an [`Repeat::IfKeyed`] call safe to repeat.
+    pub(super) key: Option<&'a str>,
+    pub(super) repeat: Repeat,
+}
+
+impl<'a> Call<'a> {
+    /// A query: safe to repeat.
+    pub(super) fn get(path: &'a str, params: &'a [(&'a str, &'a str)]) -> Self {
+        Call {
+            method: Method::GET,
+            path,
+            params,
+            body: None,
+            key: None,
+            repeat: Repeat::Safe,
+        }
+    }
+
+    /// A JSON `POST`: repeated only when keyed, unless [`repeat`](Self::repeat) says otherwise.
+    pub(super) fn post(path: &'a str, body: Vec<u8>) -> Self {
+        Call {
+            method: Method::POST,
+            path,
+            params: &[],
+            body: Some(Bytes::from(body)),
+            key: None,
+            repeat: Repeat::IfKeyed,
+        }
+    }
+
+    pub(super) fn key(mut self, key: Option<&'a str>) -> Self {
+        self.key = key;
+        self
+    }
+
+    pub(super) fn repeat(mut self, repeat: Repeat) -> Self {
+        self.repeat = repeat;
+        self
+    }
+}
+
+impl Pusher {
+    /// Sends `call` under the client's retry policy: every attempt signed afresh, failures
+    /// retried by [`retry::should_retry`]'s rule, waits by backoff or `Retry-After`.
+    pub(super) async fn execute(&self, call: Call<'_>) -> Result<(u16, Bytes), Error> {
+        let Call {
+            method,
+            path,
+            params,
+            body,
+            key: idempotency_key,
+            repeat,
+        } = call;
+        let policy = &self.inner.retry;
+        let may_repeat = match repeat {
+            Repeat::Safe => true,
+            Repeat::IfKeyed => idempotency_key.is_some() || policy.retry_posts,
+        };
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let error = match self
+                .attempt(&method, path, params, body.clone(), idempotency_key)
+                .await
+            {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            if attempt >= policy.max_attempts || !retry::should_retry(&error, may_repeat) {
+                return Err(error);
+            }
+            let Some(delay) = policy.delay_after(&error, attempt) else {
+                tracing::debug!(
+                    method = method_name(&method),
+                    path,
+                    attempt,
+                    error = %error,
+                    "not retrying pusher request: Retry-After is over the policy's max_retry_after"
+                );
+                return Err(error);
+            };
+            if let Some(deadline) = policy.deadline
+                && started.elapsed() + delay > deadline
+            {
+                return Err(error);
+            }
+            tracing::debug!(
+                method = method_name(&method),
+                path,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                error = %error,
+                "retrying pusher request"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// Signs (with a fresh timestamp) and sends one attempt, reading the answer up to
+    /// [`MAX_RESPONSE_BYTES`], all within the request timeout.
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<Bytes>,
+        idempotency_key: Option<&str>,
+    ) -> Result<(u16, Bytes), Error> {
+        let inner = &*self.inner;
+        let full_path = FullPath(&inner.api_prefix, path);
+        // The path and the signed query go straight into the one buffer the URI keeps:
+        // no separate path, query and path-and-query strings per attempt.
+        let mut path_and_query =
+            String::with_capacity(inner.api_prefix.len() + path.len() + QUERY_CAPACITY);
+        self.write_signed_target(
+            &mut path_and_query,
+            method.as_str(),
+            path,
+            params,
+            body.as_deref(),
+        )?;
+        let method_str = method_name(method);
+        let request =
+            self.http_request(method, full_path, path_and_query, body, idempotency_key)?;
+        let started = Instant::now();
+        let fail = |kind: TransportKind, status, timed_out: bool, message: String, source| {
+            let error = TransportError {
+                kind,
+                status,
+                method: method_str,
+                path: full_path.to_string(),
+                message,
+                elapsed: started.elapsed(),
+                timed_out,
+                source,
+            };
+            tracing::debug!(
+                method = method_str,
+                path = %full_path,
+                elapsed_ms = error.elapsed.as_millis() as u64,
+                error = %error,
+                "pusher request failed"
+            );
+            Error::Transport(error)
+        };
+        // The status line, once it arrived: a failure after a 2xx means the request was
+        // accepted, which decides whether it may be repeated.
+        let mut head: Option<(u16, Option<Duration>)> = None;
+        let exchange = async {
+            let response = inner.transport.send(request).await?;
+            let status = response.status().as_u16();
+            let retry_after = match status {
+                429 | 503 => response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| retry::parse_retry_after(v, SystemTime::now())),
+                _ => None,
+            };
+            head = Some((status, retry_after));
+            let bytes = read_capped(response.into_body()).await?;
+            Ok::<_, ReadError>((status, retry_after, bytes))
+        };
+        let outcome = tokio::time::timeout(inner.timeout, exchange).await;
+        let status = head.map(|(status, _)| status);
+        let accepted = status.filter(|s| (200..300).contains(s));
+        let (status, retry_after, bytes) = match (outcome, head) {
+            (Ok(Ok(answer)), _) => answer,
+            // An error status arrived and only its text was lost: the status is the answer
+            // (a 429 was refused, whatever its body said).
+            (Ok(Err(ReadError::Send(_))), Some((status, retry_after))) if accepted.is_none() => {
+                (status, retry_after, Bytes::new())
+            }
+            (Ok(Err(ReadError::Send(e))), _) => {
+                let (kind, timed_out) = match (accepted, e.kind()) {
+                    (Some(_), _) => (TransportKind::AnswerLost, e.is_timeout()),
+                    (None, SendErrorKind::NeverSent) => (TransportKind::Connect, e.is_timeout()),
+                    (None, SendErrorKind::TimedOut) => (TransportKind::Timeout, true),
+                    (None, _) => (TransportKind::Other, e.is_timeout()),
+                };
+                let source = e.into_source();
+                let message = error_chain(&*source);
+                return Err(fail(kind, status, timed_out, message, Some(source)));
+            }
+            (Ok(Err(ReadError::TooLarge)), _) => {
+                return Err(fail(
+                    TransportKind::TooLarge,
+                    status,
+                    false,
+                    format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes"),
+                    None,
+                ));
+            }
+            (Err(_), _) => {
+                let kind = match accepted {
+                    Some(_) => TransportKind::AnswerLost,
+                    None => TransportKind::Timeout,
+                };
+                return Err(fail(
+                    kind,
+                    status,
+                    true,
+                    format!("no complete answer within {:?}", inner.timeout),
+                    None,
+                ));
+            }
+        };
+        let elapsed = started.elapsed();
+        tracing::debug!(
+            method = method_str,
+            path = %full_path,
+            status,
+            elapsed_ms = elapsed.as_millis() as u64,
+            "pusher request"
+        );
+        if !(200..300).contains(&status) {
+            let end = bytes.len().min(MAX_ERROR_BODY);
+            return Err(ApiError {
+                status,
+                body: String::from_utf8_lossy(&bytes[..end]).into_owned(),
+                path: full_path.to_string(),
+                retry_after,
+            }
+            .into());
+        }
+        Ok((status, bytes))
+    }
+
+    /// The signed request as the transport receives it.
+    fn http_request(
+        &self,
+        method: &Method,
+        full_path: FullPath<'_>,
+        path_and_query: String,
+        body: Option<Bytes>,
+        idempotency_key: Option<&str>,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let inner = &*self.inner;
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(inner.scheme.clone());
+        parts.authority = Some(inner.authority.clone());
+        parts.path_and_query = Some(
+            http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path_and_query))
+                .map_err(|_| invalid_request(&full_path.to_string()))?,
+        );
+        let uri = Uri::from_parts(parts).map_err(|_| invalid_request(&full_path.to_string()))?;
+        let has_body = body.is_some();
+        let mut request = http::Request::new(body.unwrap_or_default());
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.reserve(4);
+        headers.insert(UA, HeaderValue::from_static(USER_AGENT));
+        headers.insert(X_PUSHER_LIBRARY, HeaderValue::from_static(USER_AGENT));
+        if has_body {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if let Some(key) = idempotency_key {
+            let value = HeaderValue::from_str(key).map_err(|_| {
+                Error::Validation(ValidationError::InvalidIdempotencyKey {
+                    key: channel::truncate_for_message(key),
+                })
+            })?;
+            headers.insert(X_IDEMPOTENCY_KEY, value);
+        }
+        Ok(request)
+    }
+
+    /// Appends `/apps/{id}{path}?{signed query}` to `buf` (after whatever it holds, e.g. the
+    /// base URL): the one place a request target is signed, for the pipeline and for
+    /// [`SignedRequest`](crate::SignedRequest) alike. The query is signed over the path as
+    /// written, with a fresh timestamp.
+    pub(crate) fn write_signed_target(
+        &self,
+        buf: &mut String,
+        method: &str,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let inner = &*self.inner;
+        let path_start = buf.len();
+        buf.push_str(&inner.api_prefix);
+        buf.push_str(path);
+        let path_end = buf.len();
+        buf.push('?');
+        signing::write_signed_query(
+            buf,
+            path_start..path_end,
+            &inner.credentials,
+            method,
+            params,
+            body,
+            self.now_unix(),
+        )?;
+        Ok(())
+    }
+}
+
+/// Room reserved for the signed query (`auth_key`, `auth_timestamp`, `auth_version`,
+/// `body_md5`, `auth_signature` and the separators) so the buffer rarely grows.
+const QUERY_CAPACITY: usize = 200;
+
+/// `/apps/{app_id}` and the request's path, shown together without being joined: only error
+/// messages and enabled tracing events need the whole path as text.
+#[derive(Clone, Copy)]
+struct FullPath<'a>(&'a str, &'a str);
+
+impl fmt::Display for FullPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)?;
+        f.write_str(self.1)
+    }
+}
+
+const X_PUSHER_LIBRARY: HeaderName = HeaderName::from_static("x-pusher-library");
+const X_IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("x-idempotency-key");
+
+/// Paths are checked and queries encoded before this, so it cannot happen; an error, not a
+/// panic, if it ever does.
+fn invalid_request(full_path: &str) -> Error {
+    Error::Validation(ValidationError::InvalidPath {
+        path: channel::truncate_for_message(full_path),
+        reason: "it does not make a valid request URI",
+    })
+}
+
+/// Why reading an answer stopped.
+enum ReadError {
+    Send(SendError),
+    TooLarge,
+}
+
+impl From<SendError> for ReadError {
+    fn from(e: SendError) -> Self {
+        ReadError::Send(e)
+    }
+}
+
+/// Reads a body up to [`MAX_RESPONSE_BYTES`]; a single-frame body is not copied.
+async fn read_capped(mut body: ResponseBody) -> Result<Bytes, ReadError> {
+    if body.size_hint().lower() > MAX_RESPONSE_BYTES as u64 {
+        return Err(ReadError::TooLarge);
+    }
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<u8> = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let Ok(data) = frame?.into_data() else {
+            continue; // trailers
+        };
+        let have = first.as_ref().map_or(0, Bytes::len) + rest.len();
+        if have + data.len() > MAX_RESPONSE_BYTES {
+            return Err(ReadError::TooLarge);
+        }
+        match &first {
+            None => first = Some(data),
+            Some(head) => {
+                if rest.is_empty() {
+                    rest.reserve(head.len() + data.len());
+                    rest.extend_from_slice(head);
+                }
+                rest.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(if rest.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        Bytes::from(rest)
+    })
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        _ => "OTHER",
+    }
+}
+
+/// An error and its causes, joined: transports' top-level messages are often generic.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+pub(super) fn parse<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::MalformedResponse {
+        status,
+        message: format!(
+            "{e} (body starts {:?})",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(64)])
+        ),
+    })
+}
