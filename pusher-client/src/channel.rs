@@ -11,6 +11,59 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
 
+/// The traits every validated string newtype has, written once: `Debug` and `Display` as the
+/// string, `AsRef<str>`, and parsing (`FromStr`, `TryFrom<&str>`, `TryFrom<String>`, serde)
+/// through the type's own validating `new`.
+macro_rules! string_newtype_impls {
+    ($name:ident) => {
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ValidationError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = ValidationError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                $name::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ValidationError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $name::new(s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $name::new(s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 /// Prefix of private channels.
 pub(crate) const PRIVATE_PREFIX: &str = "private-";
 /// Prefix of end-to-end encrypted channels.
@@ -173,51 +226,7 @@ impl ChannelName {
     }
 }
 
-impl fmt::Debug for ChannelName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for ChannelName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for ChannelName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for ChannelName {
-    type Err = ValidationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ChannelName::new(s)
-    }
-}
-
-impl TryFrom<&str> for ChannelName {
-    type Error = ValidationError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        ChannelName::new(s)
-    }
-}
-
-impl TryFrom<String> for ChannelName {
-    type Error = ValidationError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        ChannelName::new(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for ChannelName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        ChannelName::new(s).map_err(serde::de::Error::custom)
-    }
-}
+string_newtype_impls!(ChannelName);
 
 pub(crate) fn check_socket_id(value: &str) -> Result<(), ValidationError> {
     // Split at the first `.` byte (ASCII, so a character boundary).
@@ -280,51 +289,7 @@ impl SocketId {
     }
 }
 
-impl fmt::Debug for SocketId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for SocketId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for SocketId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for SocketId {
-    type Err = ValidationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SocketId::new(s)
-    }
-}
-
-impl TryFrom<&str> for SocketId {
-    type Error = ValidationError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        SocketId::new(s)
-    }
-}
-
-impl TryFrom<String> for SocketId {
-    type Error = ValidationError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        SocketId::new(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for SocketId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        SocketId::new(s).map_err(serde::de::Error::custom)
-    }
-}
+string_newtype_impls!(SocketId);
 
 pub(crate) fn check_user_id(value: &str) -> Result<(), ValidationError> {
     if value.is_empty() {
@@ -425,51 +390,7 @@ impl UserId {
     }
 }
 
-impl fmt::Debug for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for UserId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for UserId {
-    type Err = ValidationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        UserId::new(s)
-    }
-}
-
-impl TryFrom<&str> for UserId {
-    type Error = ValidationError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        UserId::new(s)
-    }
-}
-
-impl TryFrom<String> for UserId {
-    type Error = ValidationError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        UserId::new(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for UserId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        UserId::new(s).map_err(serde::de::Error::custom)
-    }
-}
+string_newtype_impls!(UserId);
 
 /// Checks an event name against a length limit (in characters).
 pub(crate) fn check_event_name(name: &str, max_len: usize) -> Result<(), ValidationError> {
