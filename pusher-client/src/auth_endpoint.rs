@@ -1552,6 +1552,55 @@ mod tests {
         );
     }
 
+    /// `begin` runs at most once per request, only when some channel is well-formed, before
+    /// the decider, which runs once per well-formed channel; errors from either are returned.
+    #[tokio::test(flavor = "current_thread")]
+    async fn channel_entry_begins_once_and_only_when_needed() {
+        let p = pusher();
+        let begun = Cell::new(0);
+        let decided = std::cell::RefCell::new(Vec::new());
+        let run = |body: &'static [u8]| {
+            let (p, begun, decided) = (&p, &begun, &decided);
+            async move {
+                p.channel(None, body, || {
+                    begun.set(begun.get() + 1);
+                    async move {
+                        Ok::<_, &str>(move |request: ChannelAuthRequest| {
+                            decided.borrow_mut().push(request.channel_name);
+                            async { Ok(ChannelGrant::Allow) }
+                        })
+                    }
+                })
+                .await
+            }
+        };
+        // Nothing well-formed: never begun.
+        let reply = run(b"socket_id=1.2&channel_name%5B0%5D=public&channel_name%5B1%5D=a%3Ab")
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+        let reply = run(b"socket_id=1.2:x&channel_name=private-a")
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 400);
+        assert_eq!((begun.get(), decided.borrow().len()), (0, 0));
+        // Two well-formed channels around a public one: begun once, decided twice, in order.
+        let body = b"socket_id=1.2&channel_name%5B0%5D=private-a&channel_name%5B1%5D=public&channel_name%5B2%5D=private-b";
+        let reply = run(body).await.unwrap();
+        assert_eq!(reply.status(), 200);
+        assert_eq!(begun.get(), 1);
+        assert_eq!(*decided.borrow(), ["private-a", "private-b"]);
+        // `begin`'s own error is the outcome.
+        type Decider =
+            fn(ChannelAuthRequest) -> std::future::Ready<Result<ChannelGrant, &'static str>>;
+        let failed = p
+            .channel(None, b"socket_id=1.2&channel_name=private-a", || async {
+                Err::<Decider, _>("no session")
+            })
+            .await;
+        assert_eq!(failed, Err("no session"));
+    }
+
     #[test]
     fn batch_reply_mixed() {
         let p = pusher();
