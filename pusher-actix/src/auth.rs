@@ -9,17 +9,12 @@ use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use pusher_client::{AuthReply, ChannelAuthRequest, ChannelGrant, UserAuthRequest, UserGrant};
+use pusher_client::{
+    AuthEndpoint, AuthReply, ChannelAuthRequest, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH,
+    DEFAULT_USER_AUTH_PATH, UserAuthRequest, UserGrant,
+};
 
 use crate::state::find_pusher;
-
-/// The default path of the channel authorization route (pusher-js's `channelAuthorization`
-/// endpoint default).
-pub const DEFAULT_CHANNEL_AUTH_PATH: &str = "/pusher/auth";
-
-/// The default path of the user authentication route (pusher-js's `userAuthentication`
-/// endpoint default).
-pub const DEFAULT_USER_AUTH_PATH: &str = "/pusher/user-auth";
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -74,8 +69,13 @@ type UserDecider = Endpoint;
 /// The body has been read by the time your extractor runs, so `E` must come from the request
 /// head: [`HttpRequest`], app data, headers, cookies, sessions, identities, path and query
 /// extractors all do; `web::Json`, `web::Form` and `web::Bytes` would see an empty body.
-/// `E` is extracted afresh for each channel of a batch (so it need not be `Clone`); its error,
-/// if any, becomes the response.
+/// Your closure is called only for well-formed requests, as the core's
+/// [`AuthEndpoint::channel`] and [`AuthEndpoint::user`] (the routes' one entry point each)
+/// decide. `E` is extracted just before each decision, so afresh for each channel of a batch:
+/// actix extractors need not be `Clone` (an identity or a custom extractor often is not), and
+/// extracting from the shared request head is cheap, so this crate does not ask for `Clone`
+/// where `pusher-axum` (whose extractors need the request's parts, available once) extracts
+/// once per request and clones. Its error, if any, becomes the response.
 ///
 /// # Registration
 ///
@@ -352,10 +352,8 @@ impl HttpServiceFactory for PusherAuth {
     }
 }
 
-/// `POST /pusher/auth`: the core's [`channel_auth_endpoint`], deciding with your closure
+/// `POST /pusher/auth`: the core's [`AuthEndpoint::channel`], deciding with your closure
 /// (`decide` gets the request head, for your extractor, afresh for each channel it decides).
-///
-/// [`channel_auth_endpoint`]: pusher_client::Pusher::channel_auth_endpoint
 async fn channel_endpoint<D, Fut>(
     req: HttpRequest,
     body: Body,
@@ -365,22 +363,26 @@ where
     D: Fn(HttpRequest, ChannelAuthRequest) -> Fut,
     Fut: Future<Output = Result<ChannelGrant, actix_web::Error>>,
 {
-    let (body, content_type) = match read(&req, body) {
+    let (body, endpoint) = match read(&req, body) {
         Ok(read) => read,
         Err(reply) => return Ok(respond(reply)),
     };
-    let Some(pusher) = find_pusher(&req) else {
-        return Ok(respond(missing_client()));
-    };
-    let reply = pusher
-        .channel_auth_endpoint(content_type, &body, |request| decide(req.clone(), request))
+    let content_type = req.headers().get(header::CONTENT_TYPE);
+    // Nothing to do once per request: the extractor runs in `decide`, for each decision.
+    let (decide, head) = (&decide, &req);
+    let reply = endpoint
+        .channel(
+            content_type.map(|v| v.as_bytes()),
+            &body,
+            move || async move {
+                Ok::<_, actix_web::Error>(move |request| decide(head.clone(), request))
+            },
+        )
         .await?;
     Ok(respond(reply))
 }
 
-/// `POST /pusher/user-auth`: the core's [`user_auth_endpoint`], deciding with your closure.
-///
-/// [`user_auth_endpoint`]: pusher_client::Pusher::user_auth_endpoint
+/// `POST /pusher/user-auth`: the core's [`AuthEndpoint::user`], deciding with your closure.
 async fn user_endpoint<D, Fut>(
     req: HttpRequest,
     body: Body,
@@ -393,27 +395,28 @@ where
     // `req` goes to `decide`: read the header through a second handle (a reference count, not
     // a copy of the value).
     let head = req.clone();
-    let (body, content_type) = match read(&head, body) {
+    let (body, endpoint) = match read(&head, body) {
         Ok(read) => read,
         Err(reply) => return Ok(respond(reply)),
     };
-    let Some(pusher) = find_pusher(&req) else {
-        return Ok(respond(missing_client()));
-    };
-    let reply = pusher
-        .user_auth_endpoint(content_type, &body, |request| decide(req, request))
+    let content_type = head.headers().get(header::CONTENT_TYPE);
+    let reply = endpoint
+        .user(content_type.map(|v| v.as_bytes()), &body, |request| {
+            decide(req, request)
+        })
         .await?;
     Ok(respond(reply))
 }
 
-/// The body and the `Content-Type` as text, or the JSON reply refusing them.
+/// The body and the endpoint, or the JSON reply refusing the request.
 ///
 /// The body first, as actix's extractors read it (a `Content-Length` over the app's
 /// [`web::PayloadConfig`] limit is refused before any of the body is read): an oversized body is
-/// a 413 even with an odd `Content-Type`, as in `pusher-axum`. Then the core decides on the
-/// header's raw bytes ([`AuthReply::check_content_type`]), so that both adapters answer a
-/// `Content-Type` that is not visible ASCII with the same 400.
-fn read(req: &HttpRequest, body: Body) -> Result<(web::Bytes, Option<&str>), AuthReply> {
+/// a 413 even with an odd `Content-Type`, as in `pusher-axum`. Then the `Content-Type` is
+/// checked on its raw bytes ([`AuthReply::check_content_type`], which the core's entry points
+/// apply again, for nothing: it allocates nothing) before the client is looked up, so that a
+/// malformed header is a 400 whatever the app's setup.
+fn read(req: &HttpRequest, body: Body) -> Result<(web::Bytes, AuthEndpoint), AuthReply> {
     let body = body.map_err(|error| {
         if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
             AuthReply::payload_too_large()
@@ -423,8 +426,9 @@ fn read(req: &HttpRequest, body: Body) -> Result<(web::Bytes, Option<&str>), Aut
         }
     })?;
     let raw = req.headers().get(header::CONTENT_TYPE);
-    let content_type = AuthReply::check_content_type(raw.map(|value| value.as_bytes()))?;
-    Ok((body, content_type))
+    AuthReply::check_content_type(raw.map(|value| value.as_bytes()))?;
+    let pusher = find_pusher(req).ok_or_else(missing_client)?;
+    Ok((body, AuthEndpoint::new(pusher)))
 }
 
 /// The browser learns nothing of the server's setup; `find_pusher` logged the fix at `error`.

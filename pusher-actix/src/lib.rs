@@ -210,11 +210,12 @@ mod auth;
 mod state;
 mod webhook;
 
-pub use auth::{DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH, PusherAuth};
+pub use auth::PusherAuth;
 pub use pusher_client;
 pub use pusher_client::{
-    AuthReply, ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, UserAuthRequest, UserData,
-    UserGrant, Webhook, WebhookError, WebhookEvent,
+    AuthReply, ChannelAuthRequest, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH,
+    PresenceMember, Pusher, UserAuthRequest, UserData, UserGrant, Webhook, WebhookError,
+    WebhookEvent,
 };
 pub use webhook::{VerifiedWebhook, WebhookRejection};
 

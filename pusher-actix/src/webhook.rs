@@ -10,6 +10,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use pusher_client::{
     AuthReply, WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError,
+    WebhookRejectionReason,
 };
 use serde::de::DeserializeOwned;
 
@@ -118,7 +119,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for VerifiedWebhook<T> {
             pusher
                 .verify_webhook_as::<T>(Some(&key), Some(&signature), &body)
                 .map(VerifiedWebhook)
-                .map_err(|e| rejected(WebhookRejection::Webhook(e)))
+                .map_err(|e| rejected(WebhookRejection::from(e)))
         })
     }
 }
@@ -127,7 +128,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for VerifiedWebhook<T> {
 fn check_request(
     req: &HttpRequest,
 ) -> Result<(pusher_client::Pusher, String, String), WebhookRejection> {
-    let pusher = find_pusher(req).ok_or(WebhookRejection::MissingClient)?;
+    let pusher = find_pusher(req).ok_or(WebhookRejection(WebhookRejectionReason::MissingClient))?;
     let key = header(req, WEBHOOK_KEY_HEADER)?.ok_or(WebhookError::MissingKey)?;
     let signature = header(req, WEBHOOK_SIGNATURE_HEADER)?.ok_or(WebhookError::MissingSignature)?;
     // An unknown key or a malformed signature is refused before the body is read.
@@ -135,15 +136,11 @@ fn check_request(
     Ok((pusher, key, signature))
 }
 
-/// A header's value as text (`None` when absent; refused when not visible ASCII).
+/// A header's value as text (`None` when absent; refused when not visible ASCII: the core's
+/// rule, [`WebhookRejectionReason::header_text`], which `pusher-axum` applies too).
 fn header(req: &HttpRequest, name: &'static str) -> Result<Option<String>, WebhookRejection> {
-    match req.headers().get(name) {
-        None => Ok(None),
-        Some(value) => value
-            .to_str()
-            .map(|text| Some(text.to_owned()))
-            .map_err(|_| WebhookRejection::InvalidHeader { header: name }),
-    }
+    let raw = req.headers().get(name).map(|value| value.as_bytes());
+    Ok(WebhookRejectionReason::header_text(name, raw)?.map(str::to_owned))
 }
 
 /// Logs a rejection with its full reason and passes it on; the response carries only the
@@ -160,25 +157,27 @@ fn rejected(rejection: WebhookRejection) -> WebhookRejection {
     rejection
 }
 
-/// Why [`VerifiedWebhook`] refused a request; its response is the status and the JSON body
-/// `{"error":"<body_text>"}` (`application/json`, the shape of the authorization routes'
-/// errors).
+/// Why [`VerifiedWebhook`] refused a request: the core's [`WebhookRejectionReason`], as an
+/// actix-web error. Its response is the status and the JSON body `{"error":"<body_text>"}`
+/// (`application/json`, the shape of the authorization routes' errors), as the core decides —
+/// the same in `pusher-axum`, whose `WebhookRejection` wraps the same reasons.
 ///
 /// [`body_text`](Self::body_text) names the reason's category only; `Display` is the full
 /// reason with advice for the operator (which setting adds a key, how to register the client),
 /// and is what the `debug` log line written on each rejection carries (a
-/// [`MissingClient`](Self::MissingClient) is also logged at `error`, with the fix).
+/// [`MissingClient`](WebhookRejectionReason::MissingClient) is also logged at `error`, with the
+/// fix).
 ///
-/// | variant | status | body |
+/// | reason | status | body |
 /// | --- | --- | --- |
-/// | [`MissingClient`](Self::MissingClient) | 500 | `{"error":"internal error"}` |
-/// | [`InvalidHeader`](Self::InvalidHeader) | 401 | `{"error":"invalid X-Pusher-Key header"}` (or `X-Pusher-Signature`) |
-/// | [`Webhook`](Self::Webhook) with an authentication failure (missing header, unknown key, malformed or wrong signature, too old) | 401 | [`WebhookError::client_message`], e.g. `{"error":"invalid signature"}` |
-/// | [`Webhook`](Self::Webhook) with [`WebhookError::BadPayload`] | 400 | `{"error":"malformed body"}` |
-/// | [`PayloadTooLarge`](Self::PayloadTooLarge): the body, or its announced `Content-Length`, over the limit | 413 | `{"error":"body too large"}` |
-/// | [`UnreadableBody`](Self::UnreadableBody) | the status actix gives (usually 400) | `{"error":"unreadable body"}` |
+/// | [`MissingClient`](WebhookRejectionReason::MissingClient) | 500 | `{"error":"internal error"}` |
+/// | [`InvalidHeader`](WebhookRejectionReason::InvalidHeader) | 401 | `{"error":"invalid X-Pusher-Key header"}` (or `X-Pusher-Signature`) |
+/// | [`Refused`](WebhookRejectionReason::Refused) with an authentication failure (missing header, unknown key, malformed or wrong signature, too old) | 401 | [`WebhookError::client_message`], e.g. `{"error":"invalid signature"}` |
+/// | [`Refused`](WebhookRejectionReason::Refused) with [`WebhookError::BadPayload`] | 400 | `{"error":"malformed body"}` |
+/// | [`PayloadTooLarge`](WebhookRejectionReason::PayloadTooLarge): the body, or its announced `Content-Length`, over the limit | 413 | `{"error":"body too large"}` |
+/// | [`UnreadableBody`](WebhookRejectionReason::UnreadableBody) | the status actix gives (usually 400) | `{"error":"unreadable body"}` |
 ///
-/// No variant, message or log line carries a secret or the expected signature.
+/// No reason, message or log line carries a secret or the expected signature.
 ///
 /// ```
 /// use actix_web::{http::StatusCode, ResponseError};
@@ -191,124 +190,88 @@ fn rejected(rejection: WebhookRejection) -> WebhookRejection {
 /// assert_eq!(rejection.to_string(), "webhook refused: X-Pusher-Signature does not match the body");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WebhookRejection {
-    /// No [`Pusher`](pusher_client::Pusher) client in the app data (500). How to register one
-    /// is logged at error level; the response only says `internal error`.
-    MissingClient,
-    /// A webhook header's value is not visible ASCII text (401).
-    InvalidHeader {
-        /// The header's name.
-        header: &'static str,
-    },
-    /// The core refused the webhook: 401 when [`WebhookError::is_auth_failure`], else 400.
-    Webhook(WebhookError),
-    /// The body is longer than the app's [`web::PayloadConfig`] limit (413).
-    PayloadTooLarge,
-    /// The body could not be read: cut short, badly encoded, or of a content type the app's
-    /// [`web::PayloadConfig`] refuses.
-    UnreadableBody {
-        /// The status actix answers with for that (usually 400).
-        status: StatusCode,
-        /// What went wrong, as actix describes it.
-        reason: String,
-    },
-}
+pub struct WebhookRejection(pub WebhookRejectionReason);
 
 impl WebhookRejection {
-    /// The HTTP status of the response.
+    /// The HTTP status of the response (the core's [`WebhookRejectionReason::status`]).
     ///
     /// ```
     /// use actix_web::http::StatusCode;
-    /// use pusher_actix::{WebhookRejection, pusher_client::WebhookError};
+    /// use pusher_actix::WebhookRejection;
+    /// use pusher_actix::pusher_client::{WebhookError, WebhookRejectionReason};
     ///
-    /// assert_eq!(WebhookRejection::MissingClient.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    /// assert_eq!(WebhookRejection::PayloadTooLarge.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    /// let bad = WebhookRejection::Webhook(WebhookError::BadPayload("not JSON".into()));
+    /// let missing = WebhookRejection(WebhookRejectionReason::MissingClient);
+    /// assert_eq!(missing.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    /// let too_large = WebhookRejection(WebhookRejectionReason::PayloadTooLarge);
+    /// assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    /// let bad = WebhookRejection::from(WebhookError::BadPayload("not JSON".into()));
     /// assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     /// ```
     pub fn status(&self) -> StatusCode {
-        match self {
-            WebhookRejection::MissingClient => StatusCode::INTERNAL_SERVER_ERROR,
-            WebhookRejection::InvalidHeader { .. } => StatusCode::UNAUTHORIZED,
-            WebhookRejection::Webhook(e) => {
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST)
-            }
-            WebhookRejection::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            WebhookRejection::UnreadableBody { status, .. } => *status,
-        }
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::BAD_REQUEST)
     }
 
     /// What the response tells the caller, as the `error` of its JSON body: the reason's
-    /// category only ([`WebhookError::client_message`] for the core's refusals). `Display` is
-    /// the full reason, for the log.
+    /// category only (the core's [`WebhookRejectionReason::body_text`]). `Display` is the full
+    /// reason, for the log.
     ///
     /// ```
-    /// use pusher_actix::{WebhookRejection, pusher_client::WebhookError};
+    /// use pusher_actix::WebhookRejection;
+    /// use pusher_actix::pusher_client::{WebhookError, WebhookRejectionReason};
     ///
-    /// assert_eq!(WebhookRejection::MissingClient.body_text(), "internal error");
-    /// assert!(WebhookRejection::MissingClient.to_string().contains("app_data"));
-    /// let unknown = WebhookRejection::Webhook(WebhookError::UnknownKey);
+    /// let missing = WebhookRejection(WebhookRejectionReason::MissingClient);
+    /// assert_eq!(missing.body_text(), "internal error");
+    /// assert!(missing.to_string().contains("app_data"));
+    /// let unknown = WebhookRejection::from(WebhookError::UnknownKey);
     /// assert_eq!(unknown.body_text(), "unknown key");
     /// assert!(unknown.to_string().contains("PusherBuilder::webhook_key"));
     /// ```
     pub fn body_text(&self) -> String {
-        match self {
-            WebhookRejection::MissingClient => "internal error".to_owned(),
-            WebhookRejection::InvalidHeader { header } => format!("invalid {header} header"),
-            WebhookRejection::Webhook(error) => error.client_message().to_owned(),
-            WebhookRejection::PayloadTooLarge => "body too large".to_owned(),
-            WebhookRejection::UnreadableBody { .. } => "unreadable body".to_owned(),
-        }
+        self.0.body_text()
     }
 
     /// Sorts out an error from reading the body with `web::Bytes`.
     fn from_body_error(error: &actix_web::Error) -> Self {
         let status = error.as_response_error().status_code();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            WebhookRejection::PayloadTooLarge
+        WebhookRejection(if status == StatusCode::PAYLOAD_TOO_LARGE {
+            WebhookRejectionReason::PayloadTooLarge
         } else {
-            WebhookRejection::UnreadableBody {
-                status,
+            WebhookRejectionReason::UnreadableBody {
+                status: status.as_u16(),
                 reason: error.to_string(),
             }
-        }
+        })
+    }
+}
+
+impl From<WebhookRejectionReason> for WebhookRejection {
+    fn from(reason: WebhookRejectionReason) -> Self {
+        WebhookRejection(reason)
     }
 }
 
 impl From<WebhookError> for WebhookRejection {
     fn from(error: WebhookError) -> Self {
-        WebhookRejection::Webhook(error)
+        WebhookRejection(WebhookRejectionReason::Refused(error))
     }
 }
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WebhookRejection::MissingClient => f.write_str(
+        match &self.0 {
+            // The fix is actix's: say how to register the client.
+            WebhookRejectionReason::MissingClient => f.write_str(
                 "webhook refused: no Pusher client in the app data; register it with \
                  `App::new().app_data(web::Data::new(pusher))` (or `web::ThinData(pusher)`)",
             ),
-            WebhookRejection::InvalidHeader { header } => {
-                write!(f, "webhook refused: the {header} header is not valid text")
-            }
-            WebhookRejection::Webhook(e) => fmt::Display::fmt(e, f),
-            WebhookRejection::PayloadTooLarge => {
-                f.write_str("webhook refused: the body is larger than this server accepts")
-            }
-            WebhookRejection::UnreadableBody { reason, .. } => {
-                write!(f, "webhook refused: the body could not be read: {reason}")
-            }
+            reason => fmt::Display::fmt(reason, f),
         }
     }
 }
 
 impl std::error::Error for WebhookRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            WebhookRejection::Webhook(e) => Some(e),
-            _ => None,
-        }
+        std::error::Error::source(&self.0)
     }
 }
 
@@ -319,12 +282,11 @@ impl ResponseError for WebhookRejection {
 
     /// The status and `{"error":"<body_text>"}` as `application/json`.
     fn error_response(&self) -> HttpResponse {
-        let reply = AuthReply::error(self.status().as_u16(), &self.body_text());
         HttpResponse::build(self.status())
             .insert_header((
                 header::CONTENT_TYPE,
                 header::HeaderValue::from_static(AuthReply::CONTENT_TYPE),
             ))
-            .body(reply.into_body())
+            .body(self.0.reply().into_body())
     }
 }

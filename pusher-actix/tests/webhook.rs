@@ -14,6 +14,7 @@ use actix_web::{App, HttpResponse, ResponseError, web};
 use pusher_actix::{VerifiedWebhook, WebhookRejection};
 use pusher_client::{
     Pusher, WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, WebhookError, WebhookEvent,
+    WebhookRejectionReason,
 };
 
 use common::{JSON, KEY, SECRET, post, pusher};
@@ -404,44 +405,61 @@ async fn optional_extraction_lets_a_handler_answer_itself() {
 #[test]
 fn rejection_statuses_and_texts() {
     let cases = [
-        (WebhookRejection::MissingClient, 500),
+        (WebhookRejection(WebhookRejectionReason::MissingClient), 500),
         (
-            WebhookRejection::InvalidHeader {
+            WebhookRejection(WebhookRejectionReason::InvalidHeader {
                 header: WEBHOOK_KEY_HEADER,
-            },
-            401,
-        ),
-        (WebhookRejection::Webhook(WebhookError::MissingKey), 401),
-        (
-            WebhookRejection::Webhook(WebhookError::MissingSignature),
-            401,
-        ),
-        (WebhookRejection::Webhook(WebhookError::UnknownKey), 401),
-        (
-            WebhookRejection::Webhook(WebhookError::MalformedSignature),
-            401,
-        ),
-        (
-            WebhookRejection::Webhook(WebhookError::InvalidSignature),
-            401,
-        ),
-        (
-            WebhookRejection::Webhook(WebhookError::TooOld {
-                age: Duration::from_secs(600),
-                max: Duration::from_secs(300),
             }),
             401,
         ),
         (
-            WebhookRejection::Webhook(WebhookError::BadPayload("x".into())),
+            WebhookRejection(WebhookRejectionReason::Refused(WebhookError::MissingKey)),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(
+                WebhookError::MissingSignature,
+            )),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(WebhookError::UnknownKey)),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(
+                WebhookError::MalformedSignature,
+            )),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(
+                WebhookError::InvalidSignature,
+            )),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(WebhookError::TooOld {
+                age: Duration::from_secs(600),
+                max: Duration::from_secs(300),
+            })),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(WebhookError::BadPayload(
+                "x".into(),
+            ))),
             400,
         ),
-        (WebhookRejection::PayloadTooLarge, 413),
         (
-            WebhookRejection::UnreadableBody {
-                status: StatusCode::BAD_REQUEST,
+            WebhookRejection(WebhookRejectionReason::PayloadTooLarge),
+            413,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::UnreadableBody {
+                status: StatusCode::BAD_REQUEST.as_u16(),
                 reason: "cut short".into(),
-            },
+            }),
             400,
         ),
     ];

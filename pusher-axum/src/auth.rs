@@ -13,19 +13,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use pusher_client::{
-    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Pusher, UserAuthRequest,
-    UserGrant,
+    AuthEndpoint, AuthReply, ChannelAuthRequest, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH,
+    DEFAULT_USER_AUTH_PATH, Pusher, UserAuthRequest, UserGrant,
 };
 
 use crate::body::BodyError;
-
-/// Where [`PusherAuth`] mounts channel authorization unless told otherwise: pusher-js's default
-/// `channelAuthorization.endpoint`.
-pub const DEFAULT_CHANNEL_AUTH_PATH: &str = "/pusher/auth";
-
-/// Where [`PusherAuth`] mounts user authentication unless told otherwise: pusher-js's default
-/// `userAuthentication.endpoint`.
-pub const DEFAULT_USER_AUTH_PATH: &str = "/pusher/user-auth";
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -62,13 +54,18 @@ type UserResolver<S> = Endpoint<S>;
 /// - `E` is any extractor that works on request parts — `State<Db>`, `HeaderMap`,
 ///   `axum_extra::extract::CookieJar`, a session, your own `CurrentUser` — or a tuple of them.
 ///   If extracting it fails, its rejection is the response. It must be `Clone`: it is extracted
-///   once per HTTP request and cloned for each channel of a batch (and not extracted at all when
-///   no channel is well-formed);
+///   once per HTTP request — in the `begin` step of the core's [`AuthEndpoint::channel`] —
+///   and cloned for each channel of a batch (and not extracted at all when no channel is
+///   well-formed). `pusher-actix` differs here, and says why: its extractors need not be
+///   `Clone`, so it extracts afresh for each channel it decides;
 /// - `R` is the closure's own error type, which becomes the response as it is
 ///   ([`IntoResponse`]); use [`Infallible`](std::convert::Infallible) if there is none.
 ///
 /// The closure only sees well-formed requests: the socket id and channel name are checked first
-/// ([`Pusher::check_channel_auth`]) and a public channel is refused, without calling it.
+/// ([`AuthEndpoint::check_channel`]) and a public channel is refused, without calling it (nor
+/// running `E`). The routes are the core's [`AuthEndpoint::channel`] and
+/// [`AuthEndpoint::user`]; this crate only reads the body, runs `E` and turns the answers into
+/// responses.
 ///
 /// # Answers
 ///
@@ -410,9 +407,9 @@ where
     }
 }
 
-/// `POST /pusher/auth`: parses the body, extracts the app's `E` once — only when some channel
-/// is well-formed, so the closure will be asked — and runs the core's channel endpoint with it
-/// (cloned for each channel of a batch).
+/// `POST /pusher/auth`: the core's [`AuthEndpoint::channel`], extracting the app's `E` in its
+/// `begin` step — once per request, only when some channel is well-formed — and cloning it for
+/// each channel of a batch.
 async fn channel_auth<S, F, E, Fut, R>(
     resolve: Arc<F>,
     pusher: Pusher,
@@ -430,34 +427,22 @@ where
         Ok(read) => read,
         Err(reply) => return answer("channel", reply),
     };
-    let parsed = match ChannelAuthBody::parse(text(content_type.as_ref()), &body) {
-        Ok(parsed) => parsed,
-        Err(reply) => return answer("channel", reply),
-    };
-    if !pusher.wants_decision(&parsed) {
-        // Nothing for the closure to decide: the core answers every channel itself.
-        let reply = pusher
-            .channel_auth_decide(parsed, |_| async {
-                Err::<ChannelGrant, Response>(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    let reply = AuthEndpoint::new(pusher)
+        .channel(raw(content_type.as_ref()), &body, move || async move {
+            let extracted = E::from_request_parts(&mut parts, &state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            Ok::<_, Response>(move |request| {
+                let decided = resolve(extracted.clone(), request);
+                async move { decided.await.map_err(IntoResponse::into_response) }
             })
-            .await;
-        return respond("channel", reply);
-    }
-    let extracted = match E::from_request_parts(&mut parts, &state).await {
-        Ok(extracted) => extracted,
-        Err(rejection) => return own_response("channel", rejection.into_response()),
-    };
-    let reply = pusher
-        .channel_auth_decide(parsed, move |request| {
-            let decided = resolve(extracted.clone(), request);
-            async move { decided.await.map_err(IntoResponse::into_response) }
         })
         .await;
     respond("channel", reply)
 }
 
-/// `POST /pusher/user-auth`: the core's user endpoint, extracting the app's `E` only once the
-/// socket id is known to be well-formed.
+/// `POST /pusher/user-auth`: the core's [`AuthEndpoint::user`], extracting the app's `E` only
+/// once the socket id is known to be well-formed.
 async fn user_auth<S, F, E, Fut, R>(
     resolve: Arc<F>,
     pusher: Pusher,
@@ -475,8 +460,8 @@ where
         Ok(read) => read,
         Err(reply) => return answer("user", reply),
     };
-    let reply = pusher
-        .user_auth_endpoint(text(content_type.as_ref()), &body, |request| async move {
+    let reply = AuthEndpoint::new(pusher)
+        .user(raw(content_type.as_ref()), &body, |request| async move {
             let extracted = E::from_request_parts(&mut parts, &state)
                 .await
                 .map_err(IntoResponse::into_response)?;
@@ -489,8 +474,10 @@ where
 }
 
 /// Reads the body under the app's `DefaultBodyLimit` (which axum keeps in the request's
-/// extensions; a `Content-Length` over it is a 413 at once) and then checks the `Content-Type`,
-/// leaving the parts — not a copy — for the closure's extractor.
+/// extensions; a `Content-Length` over it is a 413 at once), leaving the parts — not a copy —
+/// for the closure's extractor, and a handle on the `Content-Type` header (a reference count,
+/// not a copy) for the core, which checks it after the body, as axum's `Bytes` extractor
+/// ordered it: an oversized body is a 413 even with an odd `Content-Type`.
 async fn read_body(request: Request) -> Result<(Parts, Option<HeaderValue>, Bytes), AuthReply> {
     let (parts, bytes) = crate::body::read(request)
         .await
@@ -498,23 +485,13 @@ async fn read_body(request: Request) -> Result<(Parts, Option<HeaderValue>, Byte
             BodyError::TooLarge => AuthReply::payload_too_large(),
             BodyError::Unreadable => AuthReply::unreadable_body(),
         })?;
-    // After the body, as axum's `Bytes` extractor ordered it: an oversized body is a 413 even
-    // with an odd `Content-Type`. The decision is the core's, from the raw bytes, so that both
-    // adapters answer alike.
-    // A handle on the header (a reference count, not a copy): the parts go on to the
-    // extractor.
     let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
-    AuthReply::check_content_type(content_type.as_ref().map(HeaderValue::as_bytes))?;
     Ok((parts, content_type, bytes))
 }
 
-/// A `Content-Type` that [`read_body`] has checked, as text.
-fn text(value: Option<&HeaderValue>) -> Option<&str> {
-    value.and_then(|value| {
-        AuthReply::check_content_type(Some(value.as_bytes()))
-            .ok()
-            .flatten()
-    })
+/// The raw `Content-Type` bytes, for the core to check.
+fn raw(value: Option<&HeaderValue>) -> Option<&[u8]> {
+    value.map(HeaderValue::as_bytes)
 }
 
 /// The core endpoint's outcome as a response: its reply, or the app's extractor rejection or

@@ -163,10 +163,11 @@ pub struct ReadmeDoctests;
 
 pub use pusher_client;
 
-pub use auth::{DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH, PusherAuth};
+pub use auth::PusherAuth;
 pub use webhook::{VerifiedWebhook, WebhookRejection};
 
 pub use pusher_client::{
-    AuthReply, ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, UserAuthRequest, UserData,
-    UserGrant, Webhook, WebhookError, WebhookEvent,
+    AuthReply, ChannelAuthRequest, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH,
+    PresenceMember, Pusher, UserAuthRequest, UserData, UserGrant, Webhook, WebhookError,
+    WebhookEvent,
 };

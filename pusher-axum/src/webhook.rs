@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pusher_client::{
     AuthReply, Pusher, WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError,
+    WebhookRejectionReason,
 };
 
 use crate::body::BodyError;
@@ -148,38 +149,33 @@ where
     // accept or carries a malformed signature is refused without reading its body.
     let key = header_text(req.headers(), WEBHOOK_KEY_HEADER)?;
     let signature = header_text(req.headers(), WEBHOOK_SIGNATURE_HEADER)?;
-    pusher
-        .check_webhook_headers(key.as_deref(), signature.as_deref())
-        .map_err(WebhookRejection::Refused)?;
+    pusher.check_webhook_headers(key.as_deref(), signature.as_deref())?;
     let (_, body) = crate::body::read(req).await.map_err(|error| match error {
-        BodyError::TooLarge => WebhookRejection::PayloadTooLarge,
-        BodyError::Unreadable => WebhookRejection::BodyUnreadable,
+        BodyError::TooLarge => WebhookRejectionReason::PayloadTooLarge,
+        BodyError::Unreadable => WebhookRejectionReason::UnreadableBody {
+            status: StatusCode::BAD_REQUEST.as_u16(),
+            reason: String::new(),
+        },
     })?;
-    pusher
-        .verify_webhook_as(key.as_deref(), signature.as_deref(), &body)
-        .map_err(WebhookRejection::Refused)
+    Ok(pusher.verify_webhook_as(key.as_deref(), signature.as_deref(), &body)?)
 }
 
-/// The header's value as text; `Ok(None)` when absent, refused when not visible ASCII.
-///
-/// Visible ASCII (the `http` crate's `to_str`), not any UTF-8: keys and hex signatures are ASCII,
-/// and `pusher-actix` applies the same rule, so both answer a non-ASCII value alike.
+/// The header's value as text; `Ok(None)` when absent, refused when not visible ASCII (the
+/// core's rule, [`WebhookRejectionReason::header_text`], which `pusher-actix` applies too).
 fn header_text(
     headers: &HeaderMap,
     name: &'static str,
 ) -> Result<Option<String>, WebhookRejection> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(value) => value
-            .to_str()
-            .map(|text| Some(text.to_owned()))
-            .map_err(|_| WebhookRejection::InvalidHeader(name)),
-    }
+    let raw = headers.get(name).map(HeaderValue::as_bytes);
+    let text = WebhookRejectionReason::header_text(name, raw)?;
+    Ok(text.map(str::to_owned))
 }
 
-/// Why [`VerifiedWebhook`] refused a request.
+/// Why [`VerifiedWebhook`] refused a request: the core's [`WebhookRejectionReason`], as an
+/// axum response.
 ///
-/// As a response it is the [`status`](Self::status) with the JSON body
+/// The core decides the answer — the same in `pusher-actix`, whose `WebhookRejection` wraps the
+/// same reasons: the response is the [`status`](Self::status) with the JSON body
 /// `{"error":"<body_text>"}` (`application/json`, the shape of the authorization routes'
 /// errors). [`body_text`](Self::body_text) is the reason's category only; `Display` is the full
 /// reason, with advice for the operator, and is what the `debug` log line written on each
@@ -197,126 +193,96 @@ fn header_text(
 /// | The body could not be read | 400 | `{"error":"unreadable body"}` |
 /// | The body, or its announced `Content-Length`, is over the app's `DefaultBodyLimit` | 413 | `{"error":"body too large"}` |
 ///
+/// ([`WebhookRejectionReason::MissingClient`] never happens here: a router whose state holds
+/// no [`Pusher`] does not compile.)
+///
 /// To answer differently, take `Result<VerifiedWebhook, WebhookRejection>` as the argument:
 ///
 /// ```
 /// use axum::http::StatusCode;
 /// use pusher_axum::{VerifiedWebhook, WebhookRejection};
+/// use pusher_axum::pusher_client::WebhookRejectionReason;
 ///
 /// async fn webhooks(hook: Result<VerifiedWebhook, WebhookRejection>) -> StatusCode {
 ///     match hook {
 ///         Ok(VerifiedWebhook(webhook)) => StatusCode::NO_CONTENT,
 ///         // Acknowledge payloads we cannot parse so that Pusher does not retry them.
-///         Err(rejection) if rejection.status() == StatusCode::BAD_REQUEST => StatusCode::OK,
+///         Err(WebhookRejection(WebhookRejectionReason::Refused(e))) if !e.is_auth_failure() => {
+///             StatusCode::OK
+///         }
 ///         Err(rejection) => rejection.status(),
 ///     }
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WebhookRejection {
-    /// The core refused the webhook: 401 for a missing or unknown key, a missing, malformed or
-    /// wrong signature, or a webhook older than the configured maximum age; 400 for a signed body
-    /// that does not parse (see [`WebhookError::status`]).
-    Refused(WebhookError),
-    /// This header's value is not visible ASCII text (401).
-    InvalidHeader(&'static str),
-    /// The body is larger than the app's [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit)
-    /// (413).
-    PayloadTooLarge,
-    /// The body could not be read, e.g. the connection failed (400).
-    BodyUnreadable,
-}
+pub struct WebhookRejection(pub WebhookRejectionReason);
 
 impl WebhookRejection {
-    /// The HTTP status of this rejection.
+    /// The HTTP status of this rejection (the core's [`WebhookRejectionReason::status`]).
     ///
     /// ```
     /// use axum::http::StatusCode;
     /// use pusher_axum::{WebhookError, WebhookRejection};
+    /// use pusher_axum::pusher_client::WebhookRejectionReason;
     ///
-    /// assert_eq!(WebhookRejection::Refused(WebhookError::InvalidSignature).status(), StatusCode::UNAUTHORIZED);
-    /// assert_eq!(WebhookRejection::PayloadTooLarge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    /// assert_eq!(WebhookRejection::from(WebhookError::InvalidSignature).status(), StatusCode::UNAUTHORIZED);
+    /// let too_large = WebhookRejection(WebhookRejectionReason::PayloadTooLarge);
+    /// assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
     /// ```
     pub fn status(&self) -> StatusCode {
-        match self {
-            WebhookRejection::Refused(error) => {
-                if error.is_auth_failure() {
-                    StatusCode::UNAUTHORIZED
-                } else {
-                    StatusCode::BAD_REQUEST
-                }
-            }
-            WebhookRejection::InvalidHeader(_) => StatusCode::UNAUTHORIZED,
-            WebhookRejection::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            WebhookRejection::BodyUnreadable => StatusCode::BAD_REQUEST,
-        }
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::BAD_REQUEST)
     }
 
     /// What the response tells the caller, as the `error` of its JSON body: the reason's
-    /// category only ([`WebhookError::client_message`] for the core's refusals). `Display` is
-    /// the full reason, for the log.
+    /// category only (the core's [`WebhookRejectionReason::body_text`]). `Display` is the full
+    /// reason, for the log.
     ///
     /// ```
     /// use pusher_axum::{WebhookError, WebhookRejection};
     ///
-    /// let rejection = WebhookRejection::Refused(WebhookError::UnknownKey);
+    /// let rejection = WebhookRejection::from(WebhookError::UnknownKey);
     /// assert_eq!(rejection.body_text(), "unknown key");
     /// assert!(rejection.to_string().contains("PusherBuilder::webhook_key"));
     /// ```
     pub fn body_text(&self) -> String {
-        match self {
-            WebhookRejection::Refused(error) => error.client_message().to_owned(),
-            WebhookRejection::InvalidHeader(name) => format!("invalid {name} header"),
-            WebhookRejection::PayloadTooLarge => "body too large".to_owned(),
-            WebhookRejection::BodyUnreadable => "unreadable body".to_owned(),
-        }
+        self.0.body_text()
     }
 }
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WebhookRejection::Refused(error) => fmt::Display::fmt(error, f),
-            WebhookRejection::InvalidHeader(name) => {
-                write!(f, "webhook refused: the {name} header is not valid text")
-            }
-            WebhookRejection::PayloadTooLarge => {
-                f.write_str("webhook refused: the body is larger than this server accepts")
-            }
-            WebhookRejection::BodyUnreadable => {
-                f.write_str("webhook refused: the body could not be read")
-            }
-        }
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
 impl std::error::Error for WebhookRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            WebhookRejection::Refused(error) => Some(error),
-            _ => None,
-        }
+        std::error::Error::source(&self.0)
+    }
+}
+
+impl From<WebhookRejectionReason> for WebhookRejection {
+    fn from(reason: WebhookRejectionReason) -> Self {
+        WebhookRejection(reason)
     }
 }
 
 impl From<WebhookError> for WebhookRejection {
     fn from(error: WebhookError) -> Self {
-        WebhookRejection::Refused(error)
+        WebhookRejection(WebhookRejectionReason::Refused(error))
     }
 }
 
 impl IntoResponse for WebhookRejection {
     /// The status and `{"error":"<body_text>"}` as `application/json`.
     fn into_response(self) -> Response {
-        let reply = AuthReply::error(self.status().as_u16(), &self.body_text());
         (
             self.status(),
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(AuthReply::CONTENT_TYPE),
             )],
-            reply.into_body(),
+            self.0.reply().into_body(),
         )
             .into_response()
     }

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, Request, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use common::{JSON, KEY, SECRET, hmac_hex, post as request, pusher, send};
+use pusher_axum::pusher_client::WebhookRejectionReason;
 use pusher_axum::{Pusher, VerifiedWebhook, Webhook, WebhookError, WebhookEvent, WebhookRejection};
 use serde_json::{Value, json};
 
@@ -339,26 +340,50 @@ async fn the_handler_can_take_the_rejection() {
 #[test]
 fn rejection_statuses_texts_and_sources() {
     let cases = [
-        (WebhookRejection::Refused(WebhookError::MissingKey), 401),
-        (WebhookRejection::Refused(WebhookError::UnknownKey), 401),
         (
-            WebhookRejection::Refused(WebhookError::InvalidSignature),
+            WebhookRejection(WebhookRejectionReason::Refused(WebhookError::MissingKey)),
             401,
         ),
         (
-            WebhookRejection::Refused(WebhookError::TooOld {
+            WebhookRejection(WebhookRejectionReason::Refused(WebhookError::UnknownKey)),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(
+                WebhookError::InvalidSignature,
+            )),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(WebhookError::TooOld {
                 age: Duration::from_secs(10),
                 max: Duration::from_secs(1),
+            })),
+            401,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::Refused(WebhookError::BadPayload(
+                "x".into(),
+            ))),
+            400,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::InvalidHeader {
+                header: "X-Pusher-Key",
             }),
             401,
         ),
         (
-            WebhookRejection::Refused(WebhookError::BadPayload("x".into())),
+            WebhookRejection(WebhookRejectionReason::PayloadTooLarge),
+            413,
+        ),
+        (
+            WebhookRejection(WebhookRejectionReason::UnreadableBody {
+                status: 400,
+                reason: String::new(),
+            }),
             400,
         ),
-        (WebhookRejection::InvalidHeader("X-Pusher-Key"), 401),
-        (WebhookRejection::PayloadTooLarge, 413),
-        (WebhookRejection::BodyUnreadable, 400),
     ];
     for (rejection, status) in cases {
         assert_eq!(rejection.status().as_u16(), status, "{rejection}");
@@ -373,11 +398,16 @@ fn rejection_statuses_texts_and_sources() {
         );
         assert_eq!(
             rejection.source().is_some(),
-            matches!(rejection, WebhookRejection::Refused(_))
+            matches!(
+                rejection,
+                WebhookRejection(WebhookRejectionReason::Refused(_))
+            )
         );
     }
     assert_eq!(
         WebhookRejection::from(WebhookError::MissingSignature),
-        WebhookRejection::Refused(WebhookError::MissingSignature)
+        WebhookRejection(WebhookRejectionReason::Refused(
+            WebhookError::MissingSignature
+        ))
     );
 }

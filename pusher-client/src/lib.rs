@@ -228,12 +228,14 @@ mod signed;
 mod signing;
 pub mod transport;
 mod webhook;
+mod webhook_rejection;
 
 pub use auth::{
     ChannelAuth, ChannelAuthRequest, MemberId, PresenceMember, UserAuth, UserAuthRequest, UserData,
 };
 pub use auth_endpoint::{
-    AuthReply, ChannelAuthBody, ChannelGrant, MAX_BATCH_AUTH_CHANNELS, UserGrant,
+    AuthEndpoint, AuthReply, ChannelAuthBody, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH,
+    DEFAULT_USER_AUTH_PATH, MAX_BATCH_AUTH_CHANNELS, UserGrant,
 };
 pub use channel::{ChannelKind, ChannelName, IntoChannels, MAX_USER_ID_LEN, SocketId, UserId};
 pub use client::{ChannelQuery, ChannelsQuery, Pusher, SendToUser, Trigger, TriggerBatch};
@@ -255,3 +257,4 @@ pub use webhook::{
     WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER, Webhook, WebhookError, WebhookEvent,
     WebhookSignature, sign_webhook,
 };
+pub use webhook_rejection::WebhookRejectionReason;

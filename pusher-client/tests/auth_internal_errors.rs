@@ -7,8 +7,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use pusher_client::{
-    AuthReply, ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, UserAuthRequest, UserData,
-    UserGrant,
+    AuthEndpoint, AuthReply, ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher,
+    UserAuthRequest, UserData, UserGrant,
 };
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::MakeWriter;
@@ -117,7 +117,7 @@ fn channel_grants_that_do_not_fit_are_a_generic_500_with_the_detail_logged() {
             .unwrap_err()
             .to_string();
         logs.clear();
-        let reply = pusher.channel_auth_reply(&request, grant);
+        let reply = AuthEndpoint::new(pusher.clone()).channel_reply(&request, grant);
         assert_internal(&reply, &logs, &detail);
     }
 }
@@ -133,7 +133,7 @@ fn invalid_user_data_is_a_generic_500_with_the_detail_logged() {
             .unwrap_err()
             .to_string();
         logs.clear();
-        let reply = pusher.user_auth_reply(&request, UserGrant::Allow(user));
+        let reply = AuthEndpoint::new(pusher.clone()).user_reply(&request, UserGrant::Allow(user));
         assert_internal(&reply, &logs, &detail);
     }
 }
@@ -151,18 +151,18 @@ async fn endpoints_answer_the_generic_500_and_log_the_detail() {
         .unwrap_err()
         .to_string();
     logs.clear();
-    let reply = pusher
-        .channel_auth_endpoint(
+    let reply = AuthEndpoint::new(pusher.clone())
+        .channel(
             None,
             format!("socket_id={SOCKET}&channel_name=private-encrypted-room").as_bytes(),
-            |_| async { Ok::<_, Infallible>(ChannelGrant::Allow) },
+            || async { Ok(|_| async { Ok::<_, Infallible>(ChannelGrant::Allow) }) },
         )
         .await
         .unwrap();
     assert_internal(&reply, &logs, &encrypted);
 
-    let reply = pusher
-        .user_auth_endpoint(None, format!("socket_id={SOCKET}").as_bytes(), |_| async {
+    let reply = AuthEndpoint::new(pusher.clone())
+        .user(None, format!("socket_id={SOCKET}").as_bytes(), |_| async {
             Ok::<_, Infallible>(UserGrant::Allow(UserData::new("")))
         })
         .await
@@ -176,9 +176,9 @@ async fn endpoints_answer_the_generic_500_and_log_the_detail() {
     let body = format!(
         "socket_id={SOCKET}&channel_name[0]=private-a&channel_name[1]=private-encrypted-room"
     );
-    let reply = pusher
-        .channel_auth_endpoint(None, body.as_bytes(), |_| async {
-            Ok::<_, Infallible>(ChannelGrant::Allow)
+    let reply = AuthEndpoint::new(pusher.clone())
+        .channel(None, body.as_bytes(), || async {
+            Ok(|_| async { Ok::<_, Infallible>(ChannelGrant::Allow) })
         })
         .await
         .unwrap();
@@ -202,7 +202,7 @@ fn internal_error_reply_is_fixed() {
         .encryption_master_key_base64(MASTER_B64)
         .build()
         .unwrap();
-    let reply = with_key.channel_auth_reply(
+    let reply = AuthEndpoint::new(with_key.clone()).channel_reply(
         &ChannelAuthRequest::new(SOCKET, "private-encrypted-room"),
         ChannelGrant::Allow,
     );

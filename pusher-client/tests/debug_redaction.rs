@@ -6,8 +6,8 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use pusher_client::{
-    AuthReply, ChannelAuthRequest, ChannelGrant, MasterKey, PresenceMember, Pusher, PusherBuilder,
-    UserAuthRequest, UserData, UserGrant,
+    AuthEndpoint, AuthReply, ChannelAuthRequest, ChannelGrant, MasterKey, PresenceMember, Pusher,
+    PusherBuilder, UserAuthRequest, UserData, UserGrant,
 };
 
 const KEY: &str = "debug-key";
@@ -103,7 +103,7 @@ fn auth_reply_debug_hides_a_success_body_and_shows_an_error_body() {
     let pusher = pusher();
     let encrypted = ChannelAuthRequest::new(SOCKET, "private-encrypted-a");
     let signed = pusher.authorize_channel(&encrypted, None).unwrap();
-    let reply = pusher.channel_auth_reply(&encrypted, ChannelGrant::Allow);
+    let reply = AuthEndpoint::new(pusher.clone()).channel_reply(&encrypted, ChannelGrant::Allow);
     assert_eq!(reply.status(), 200);
     let debug = format!("{reply:?}");
     assert_hidden(
@@ -116,7 +116,7 @@ fn auth_reply_debug_hides_a_success_body_and_shows_an_error_body() {
         "{debug}"
     );
 
-    let user = pusher.user_auth_reply(
+    let user = AuthEndpoint::new(pusher.clone()).user_reply(
         &UserAuthRequest::new(SOCKET),
         UserGrant::Allow(UserData::new("ada")),
     );
@@ -125,7 +125,7 @@ fn auth_reply_debug_hides_a_success_body_and_shows_an_error_body() {
         .unwrap();
     assert_hidden(&format!("{user:?}"), &[signature(signed.auth())]);
 
-    let batch = pusher.batch_auth_reply([
+    let batch = AuthEndpoint::new(pusher.clone()).batch_reply([
         (encrypted.clone(), ChannelGrant::Allow),
         (
             ChannelAuthRequest::new(SOCKET, "private-b"),

@@ -1,6 +1,6 @@
 //! Property tests of the auth endpoints' body parsing (`ChannelAuthBody::parse`,
 //! `UserAuthRequest::parse`) and of the whole framework-free endpoint
-//! (`Pusher::channel_auth_endpoint`): arbitrary bytes and content types never panic and are
+//! (`AuthEndpoint::channel`): arbitrary bytes and content types never panic and are
 //! answered 400 with a JSON error; well-formed form, JSON and batch bodies come back exactly as
 //! sent, batch order included; and every signature the endpoint hands out is for a well-formed
 //! request the application's closure approved.
@@ -13,8 +13,8 @@ use std::sync::LazyLock;
 use hmac::{Hmac, KeyInit, Mac as _};
 use proptest::prelude::*;
 use pusher_client::{
-    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, MAX_BATCH_AUTH_CHANNELS,
-    PresenceMember, Pusher, UserAuthRequest, UserData, UserGrant,
+    AuthEndpoint, AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant,
+    MAX_BATCH_AUTH_CHANNELS, PresenceMember, Pusher, UserAuthRequest, UserData, UserGrant,
 };
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -431,10 +431,10 @@ proptest! {
         let pusher = pusher();
         let shown: RefCell<Vec<ChannelAuthRequest>> = RefCell::new(Vec::new());
         let approved: RefCell<BTreeMap<String, Option<String>>> = RefCell::new(BTreeMap::new());
-        let reply = block_on(pusher.channel_auth_endpoint(
-            content_type.as_deref(),
+        let reply = block_on(AuthEndpoint::new(pusher.clone()).channel(
+            content_type.as_deref().map(str::as_bytes),
             &body,
-            |request: ChannelAuthRequest| {
+            || async { Ok(|request: ChannelAuthRequest| {
                 let i = shown.borrow().len();
                 shown.borrow_mut().push(request.clone());
                 let allow = approve_mask >> (i % 64) & 1 == 1;
@@ -451,11 +451,11 @@ proptest! {
                     approved.borrow_mut().insert(request.channel_name.clone(), member);
                 }
                 std::future::ready(Ok::<_, std::convert::Infallible>(grant))
-            },
+            }) },
         ))
         .unwrap();
         for request in shown.borrow().iter() {
-            prop_assert!(pusher.check_channel_auth(request).is_ok(), "{:?}", request);
+            prop_assert!(AuthEndpoint::new(pusher.clone()).check_channel(request).is_ok(), "{:?}", request);
         }
         prop_assert!(matches!(reply.status(), 200 | 400 | 403), "{}", reply.status());
         let answer: Value = serde_json::from_str(reply.body()).unwrap();
@@ -525,8 +525,8 @@ proptest! {
     ) {
         let pusher = pusher();
         let shown: RefCell<Vec<UserAuthRequest>> = RefCell::new(Vec::new());
-        let reply = block_on(pusher.user_auth_endpoint(
-            content_type.as_deref(),
+        let reply = block_on(AuthEndpoint::new(pusher.clone()).user(
+            content_type.as_deref().map(str::as_bytes),
             &body,
             |request: UserAuthRequest| {
                 shown.borrow_mut().push(request);
@@ -538,7 +538,7 @@ proptest! {
         let shown = shown.borrow();
         prop_assert!(shown.len() <= 1);
         for request in shown.iter() {
-            prop_assert!(pusher.check_user_auth(request).is_ok(), "{:?}", request);
+            prop_assert!(AuthEndpoint::new(pusher.clone()).check_user(request).is_ok(), "{:?}", request);
         }
         match (reply.status(), shown.first()) {
             (200, Some(request)) => {

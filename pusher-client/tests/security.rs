@@ -20,9 +20,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac as _};
 use pusher_client::{
-    AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Error, Limits, MasterKey,
-    PresenceMember, Pusher, PusherBuilder, UserAuthRequest, UserData, UserGrant, ValidationError,
-    WebhookError, WebhookEvent, sign_webhook,
+    AuthEndpoint, AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Error, Limits,
+    MasterKey, PresenceMember, Pusher, PusherBuilder, UserAuthRequest, UserData, UserGrant,
+    ValidationError, WebhookError, WebhookEvent, sign_webhook,
 };
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -98,10 +98,12 @@ async fn channel_endpoint(
     decide: impl Fn(&ChannelAuthRequest) -> ChannelGrant,
 ) -> (AuthReply, Vec<String>) {
     let asked = RefCell::new(Vec::new());
-    let reply = pusher
-        .channel_auth_endpoint(Some(content_type), body, |request| {
-            asked.borrow_mut().push(request.channel_name.clone());
-            std::future::ready(Ok::<_, Infallible>(decide(&request)))
+    let reply = AuthEndpoint::new(pusher.clone())
+        .channel(Some(content_type.as_bytes()), body, || async {
+            Ok(|request: ChannelAuthRequest| {
+                asked.borrow_mut().push(request.channel_name.clone());
+                std::future::ready(Ok::<_, Infallible>(decide(&request)))
+            })
         })
         .await
         .unwrap_or_else(|never| match never {});
@@ -110,8 +112,8 @@ async fn channel_endpoint(
 
 async fn user_endpoint(pusher: &Pusher, content_type: &str, body: &[u8]) -> (AuthReply, usize) {
     let asked = RefCell::new(0);
-    let reply = pusher
-        .user_auth_endpoint(Some(content_type), body, |_request| {
+    let reply = AuthEndpoint::new(pusher.clone())
+        .user(Some(content_type.as_bytes()), body, |_request| {
             *asked.borrow_mut() += 1;
             std::future::ready(Ok::<_, Infallible>(UserGrant::Allow(UserData::new(
                 "admin",
@@ -202,7 +204,7 @@ fn injected_socket_ids_refused_by_the_signing_calls() {
                 "{socket} {channel}: {err:?}"
             );
             assert!(matches!(
-                pusher.check_channel_auth(&request),
+                AuthEndpoint::new(pusher.clone()).check_channel(&request),
                 Err(ValidationError::InvalidSocketId { .. })
             ));
             for grant in [
@@ -210,7 +212,7 @@ fn injected_socket_ids_refused_by_the_signing_calls() {
                 ChannelGrant::Presence(PresenceMember::new("ada")),
                 ChannelGrant::Deny,
             ] {
-                let reply = pusher.channel_auth_reply(&request, grant);
+                let reply = AuthEndpoint::new(pusher.clone()).channel_reply(&request, grant);
                 assert_eq!(reply.status(), 400, "{socket} {channel}");
                 assert!(body_json(&reply).get("auth").is_none());
             }
@@ -226,8 +228,13 @@ fn injected_socket_ids_refused_by_the_signing_calls() {
             ),
             "{socket}: {err:?}"
         );
-        assert!(pusher.check_user_auth(&request).is_err());
-        let reply = pusher.user_auth_reply(&request, UserGrant::Allow(UserData::new("admin")));
+        assert!(
+            AuthEndpoint::new(pusher.clone())
+                .check_user(&request)
+                .is_err()
+        );
+        let reply = AuthEndpoint::new(pusher.clone())
+            .user_reply(&request, UserGrant::Allow(UserData::new("admin")));
         assert_eq!(reply.status(), 400, "{socket}");
         assert!(body_json(&reply).get("auth").is_none());
     }
@@ -251,10 +258,10 @@ fn injected_channel_names_refused_by_the_signing_calls() {
             );
         }
         assert!(matches!(
-            pusher.check_channel_auth(&request),
+            AuthEndpoint::new(pusher.clone()).check_channel(&request),
             Err(ValidationError::ChannelNameInvalidChar { .. })
         ));
-        let reply = pusher.channel_auth_reply(&request, ChannelGrant::Allow);
+        let reply = AuthEndpoint::new(pusher.clone()).channel_reply(&request, ChannelGrant::Allow);
         assert_eq!(reply.status(), 400, "{channel}");
         assert!(body_json(&reply).get("auth").is_none());
     }
@@ -528,14 +535,14 @@ async fn shared_secret_only_reaches_approved_subscribers() {
     }
 
     // The closure's own error stops everything: no reply at all to leak through.
-    let result = pusher
-        .channel_auth_endpoint(
-            Some(FORM),
+    let result = AuthEndpoint::new(pusher.clone())
+        .channel(
+            Some(FORM.as_bytes()),
             &form(&[
                 ("socket_id", SOCKET),
                 ("channel_name", "private-encrypted-yes"),
             ]),
-            |_| std::future::ready(Err::<ChannelGrant, _>("session store down")),
+            || async { Ok(|_| std::future::ready(Err::<ChannelGrant, _>("session store down"))) },
         )
         .await;
     assert_eq!(result, Err("session store down"));
@@ -736,8 +743,8 @@ async fn secrets_never_shown_in_debug_display_bodies_or_logs() {
             ChannelGrant::Allow,
             ChannelGrant::Presence(PresenceMember::new("ada")),
         ] {
-            shown.reply(&pusher.channel_auth_reply(&request, grant.clone()));
-            shown.reply(&plain.channel_auth_reply(&request, grant));
+            shown.reply(&AuthEndpoint::new(pusher.clone()).channel_reply(&request, grant.clone()));
+            shown.reply(&AuthEndpoint::new(plain.clone()).channel_reply(&request, grant));
         }
     }
     for (socket, user) in [
@@ -748,8 +755,9 @@ async fn secrets_never_shown_in_debug_display_bodies_or_logs() {
     ] {
         let request = UserAuthRequest::new(socket);
         shown.result(&pusher.authenticate_user(&request, &user));
-        shown.reply(&pusher.user_auth_reply(&request, UserGrant::Allow(user)));
-        shown.reply(&pusher.user_auth_reply(&request, UserGrant::Deny));
+        shown
+            .reply(&AuthEndpoint::new(pusher.clone()).user_reply(&request, UserGrant::Allow(user)));
+        shown.reply(&AuthEndpoint::new(pusher.clone()).user_reply(&request, UserGrant::Deny));
     }
     for body in [
         &b"not a form"[..],

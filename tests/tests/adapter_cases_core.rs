@@ -5,7 +5,8 @@
 use std::cell::Cell;
 
 use pusher_client::{
-    AuthReply, ChannelGrant, PresenceMember, Pusher, UserData, UserGrant, Webhook,
+    AuthEndpoint, AuthReply, ChannelAuthRequest, ChannelGrant, PresenceMember, Pusher, UserData,
+    UserGrant, Webhook,
 };
 use pusher_tests::adapter_cases::{
     AUTH_BODY_LIMIT, RESOLVER_ERROR, WEBHOOK_BODY_LIMIT, cases, reference_pusher,
@@ -83,15 +84,19 @@ fn serve(
     };
     match path {
         "/pusher/auth" => {
-            let answer = block_on(pusher.channel_auth_endpoint(content_type, body, |request| {
-                calls.set(calls.get() + 1);
-                let failing = header(headers, "x-fail").is_some();
-                async move {
-                    if failing {
-                        return Err(RESOLVER_ERROR);
+            let endpoint = AuthEndpoint::new(pusher.clone());
+            let content_type = content_type.map(str::as_bytes);
+            let answer = block_on(endpoint.channel(content_type, body, || async {
+                Ok(|request: ChannelAuthRequest| {
+                    calls.set(calls.get() + 1);
+                    let failing = header(headers, "x-fail").is_some();
+                    async move {
+                        if failing {
+                            return Err(RESOLVER_ERROR);
+                        }
+                        Ok(channel_grant(user, &request.channel_name))
                     }
-                    Ok(channel_grant(user, &request.channel_name))
-                }
+                })
             }));
             match answer {
                 Ok(r) => reply(r),
@@ -99,8 +104,10 @@ fn serve(
             }
         }
         "/pusher/user-auth" => {
-            let answer = block_on(
-                pusher.user_auth_endpoint(content_type, body, |_| async move {
+            let answer = block_on(AuthEndpoint::new(pusher.clone()).user(
+                content_type.map(str::as_bytes),
+                body,
+                |_| async move {
                     Ok::<_, std::convert::Infallible>(match user {
                         None => UserGrant::Deny,
                         Some(id) => UserGrant::Allow(
@@ -109,8 +116,8 @@ fn serve(
                                 .expect("object"),
                         ),
                     })
-                }),
-            );
+                },
+            ));
             match answer {
                 Ok(r) => reply(r),
                 Err(never) => match never {},
