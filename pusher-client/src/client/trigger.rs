@@ -15,9 +15,6 @@ use crate::event::{BatchEvent, Data, Info};
 use crate::response::{BatchResponse, ChannelCounts, TriggerResponse};
 use crate::signed::SignedRequest;
 
-#[cfg(doc)]
-use crate::RetryPolicy;
-
 impl Pusher {
     pub(super) async fn send_batch(
         &self,
@@ -280,7 +277,7 @@ pub struct Trigger {
 impl Trigger {
     /// Sends this key as `X-Idempotency-Key`, so a server that honours it (sockudo does)
     /// delivers the event once however often the request is repeated — which also lets the
-    /// client retry it after a timeout or a 5xx (see [`RetryPolicy`]). Use a key unique to this
+    /// client retry it after a timeout or a 5xx (see [`RetryPolicy`](crate::RetryPolicy)). Use a key unique to this
     /// event, e.g. your message id.
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
