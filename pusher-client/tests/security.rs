@@ -952,7 +952,7 @@ fn webhook_signatures_compared_in_constant_time() {
         "Credentials::verify must compare with Mac::verify_slice:\n{verify}"
     );
     assert!(!verify.contains("=="), "no plain comparison:\n{verify}");
-    let webhook = include_str!("../src/webhook.rs");
+    let webhook = include_str!("../src/webhook/signature.rs");
     let check = webhook
         .split("fn check_webhook_signature(")
         .nth(1)
