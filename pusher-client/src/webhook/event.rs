@@ -89,7 +89,8 @@ pub enum WebhookEvent {
         /// The event name (`client-…`).
         event: String,
         /// The event's data as sent (encrypted on `private-encrypted-` channels: see
-        /// [`Pusher::decrypt_client_event`]). Non-string data is kept as its JSON text.
+        /// [`Pusher::decrypt_client_event`](crate::Pusher::decrypt_client_event)). Non-string
+        /// data is kept as its JSON text.
         data: String,
         /// The sending connection's socket id.
         socket_id: Option<String>,

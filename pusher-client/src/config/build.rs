@@ -1,0 +1,284 @@
+//! [`PusherBuilder::build`]: every setting checked, then the client assembled (host and base
+//! URL, credentials, transport).
+
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::{DEFAULT_CLUSTER, DEFAULT_CONNECT_TIMEOUT, PusherBuilder, invalid};
+use crate::client::{Inner, Pusher};
+use crate::encryption::MasterKey;
+use crate::error::{ConfigError, Error};
+use crate::signing::Credentials;
+use crate::transport::{ReqwestTransport, Transport};
+
+impl PusherBuilder {
+    /// Checks the configuration and builds the client.
+    pub fn build(mut self) -> Result<Pusher, Error> {
+        check_app_id(&self.app_id)?;
+        check_key(&self.key, "key")?;
+        if self.secret.is_empty() {
+            return Err(ConfigError::Empty { field: "secret" }.into());
+        }
+        self.limits.check()?;
+        if self.timeout.is_zero() {
+            return Err(invalid("timeout", "must be greater than zero").into());
+        }
+        let base_url = self.base_url()?;
+        let master_key = self
+            .master_key
+            .as_deref()
+            .map(MasterKey::from_base64)
+            .transpose()?;
+        let mut webhook_credentials = vec![Credentials::new(&self.key, &self.secret)];
+        for (key, secret) in &self.webhook_keys {
+            check_key(key, "webhook key")?;
+            if secret.is_empty() {
+                return Err(ConfigError::Empty {
+                    field: "webhook secret",
+                }
+                .into());
+            }
+            webhook_credentials.push(Credentials::new(key, secret));
+        }
+        let transport = self.take_transport()?;
+        let (scheme, authority) = split_base_url(&base_url)?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemTime::now));
+        let api_prefix = format!("/apps/{}", self.app_id);
+        Ok(Pusher {
+            inner: Arc::new(Inner {
+                credentials: Credentials::new(&self.key, &self.secret),
+                app_id: self.app_id,
+                base_url,
+                scheme,
+                authority,
+                api_prefix,
+                transport,
+                timeout: self.timeout,
+                limits: self.limits,
+                master_key,
+                webhook_credentials,
+                webhook_max_age: self.webhook_max_age,
+                clock,
+                nonce_source: self.nonce_source,
+                retry: self.retry,
+            }),
+        })
+    }
+
+    /// `scheme://host[:port]`, from the host (else the cluster, else the default cluster), the
+    /// port (left out when it is the scheme's default) and TLS.
+    fn base_url(&self) -> Result<String, ConfigError> {
+        let host = match (&self.host, &self.cluster) {
+            (Some(host), _) => check_host(host)?,
+            (None, Some(cluster)) => {
+                if cluster.is_empty()
+                    || !cluster
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                {
+                    return Err(invalid(
+                        "cluster",
+                        format!("{cluster:?} is not a cluster name (e.g. mt1, eu, us2)"),
+                    ));
+                }
+                format!("api-{cluster}.pusher.com")
+            }
+            (None, None) => format!("api-{DEFAULT_CLUSTER}.pusher.com"),
+        };
+        if self.port == Some(0) {
+            return Err(invalid("port", "must be between 1 and 65535"));
+        }
+        let scheme = if self.tls { "https" } else { "http" };
+        let default_port = if self.tls { 443 } else { 80 };
+        Ok(match self.port {
+            Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+            _ => format!("{scheme}://{host}"),
+        })
+    }
+
+    /// The caller's transport or `reqwest::Client` (refused together, and with a proxy or a
+    /// connect timeout, which only the default transport applies), else the default transport.
+    fn take_transport(&mut self) -> Result<Transport, ConfigError> {
+        let (transport, with) = match (self.transport.take(), self.http_client.take()) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "http_client",
+                    "cannot be combined with a custom transport; wrap the client in transport::ReqwestTransport instead",
+                ));
+            }
+            (Some(transport), None) => (transport, "a custom transport"),
+            (None, Some(client)) => (
+                Transport::Reqwest(ReqwestTransport::new(client)),
+                "a caller's own reqwest::Client",
+            ),
+            (None, None) => return self.default_transport(),
+        };
+        let default_only = [
+            ("proxy", self.proxy.is_some()),
+            ("connect_timeout", self.connect_timeout.is_some()),
+        ];
+        for (field, set) in default_only {
+            if set {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "configures the default transport only and cannot be applied to {with}; set it there"
+                    ),
+                ));
+            }
+        }
+        Ok(transport)
+    }
+
+    /// A reqwest client with the connect timeout, keep-alive pool and proxy of the settings.
+    fn default_transport(&self) -> Result<Transport, ConfigError> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_keepalive(Duration::from_secs(60))
+            .user_agent(crate::client::USER_AGENT);
+        if let Some(proxy) = &self.proxy {
+            let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
+                invalid(
+                    "proxy",
+                    "not a valid proxy URL (expected http[s]://host:port)",
+                )
+            })?;
+            b = b.proxy(proxy);
+        }
+        let client = b.build().map_err(|e| ConfigError::HttpClient {
+            reason: e.without_url().to_string(),
+        })?;
+        Ok(Transport::Reqwest(ReqwestTransport::new(client)))
+    }
+}
+
+/// The scheme and authority of `base_url`, parsed once for every request's URI.
+fn split_base_url(
+    base_url: &str,
+) -> Result<(http::uri::Scheme, http::uri::Authority), ConfigError> {
+    let not_a_url = || invalid("host", "does not make a valid URL");
+    let uri: http::Uri = base_url.parse().map_err(|_| not_a_url())?;
+    let parts = uri.into_parts();
+    match (parts.scheme, parts.authority) {
+        (Some(scheme), Some(authority)) => Ok((scheme, authority)),
+        _ => Err(not_a_url()),
+    }
+}
+
+fn check_app_id(app_id: &str) -> Result<(), ConfigError> {
+    if app_id.is_empty() {
+        return Err(ConfigError::Empty { field: "app_id" });
+    }
+    if let Some(c) = app_id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~')))
+    {
+        return Err(invalid(
+            "app_id",
+            format!("contains {c:?}; allowed are A-Z a-z 0-9 - _ . ~"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_key(key: &str, field: &'static str) -> Result<(), ConfigError> {
+    if key.is_empty() {
+        return Err(ConfigError::Empty { field });
+    }
+    if let Some(c) = key
+        .chars()
+        .find(|c| *c == ':' || c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid(
+            field,
+            format!("contains {c:?}, which cannot appear in an auth string"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a host name or IP address; IPv6 literals are bracketed for URLs.
+fn check_host(host: &str) -> Result<String, ConfigError> {
+    let bad_host = |reason: &str| invalid("host", reason);
+    if host.is_empty() {
+        return Err(ConfigError::Empty { field: "host" });
+    }
+    if host.contains("://") {
+        return Err(bad_host(
+            "give the host name only, without a scheme; use .tls(false) for plain HTTP",
+        ));
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<Ipv6Addr>().is_ok() {
+        return Ok(format!("[{bare}]"));
+    }
+    if host.contains(':') {
+        return Err(bad_host("give the port with .port(), not in the host"));
+    }
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+    {
+        return Err(bad_host(
+            "must be a host name or IP address (letters, digits, '-', '.', '_')",
+        ));
+    }
+    Ok(host.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Limits;
+
+    #[test]
+    fn default_host_is_mt1_https() {
+        let p = PusherBuilder::new("1".into(), "k".into(), "s".into())
+            .build()
+            .unwrap();
+        assert_eq!(p.base_url(), "https://api-mt1.pusher.com");
+    }
+
+    #[test]
+    fn host_port_tls() {
+        let p = PusherBuilder::new("1".into(), "k".into(), "s".into())
+            .cluster("eu")
+            .host("127.0.0.1")
+            .port(6001)
+            .tls(false)
+            .build()
+            .unwrap();
+        assert_eq!(p.base_url(), "http://127.0.0.1:6001");
+        let p = PusherBuilder::new("1".into(), "k".into(), "s".into())
+            .host("::1")
+            .port(8443)
+            .build()
+            .unwrap();
+        assert_eq!(p.base_url(), "https://[::1]:8443");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let b = || PusherBuilder::new("1".into(), "k".into(), "s".into());
+        let err = |b: PusherBuilder| b.build().unwrap_err().to_string();
+        assert!(err(b().host("https://x.com")).contains("host"));
+        assert!(err(b().host("x.com:80")).contains(".port()"));
+        assert!(err(b().cluster("e u")).contains("cluster"));
+        assert!(err(b().port(0)).contains("port"));
+        assert!(err(b().timeout(Duration::ZERO)).contains("timeout"));
+        assert!(err(b().limits(Limits::default().max_batch_size(0))).contains("max_batch_size"));
+        assert!(err(b().proxy("not a url")).contains("proxy"));
+        assert!(
+            err(b()
+                .http_client(reqwest::Client::new())
+                .proxy("http://127.0.0.1:1"))
+            .contains("proxy")
+        );
+        assert!(err(PusherBuilder::new("".into(), "k".into(), "s".into())).contains("app_id"));
+        assert!(err(PusherBuilder::new("1/2".into(), "k".into(), "s".into())).contains("app_id"));
+        assert!(err(PusherBuilder::new("1".into(), "k:x".into(), "s".into())).contains("key"));
+        assert!(err(PusherBuilder::new("1".into(), "k".into(), "".into())).contains("secret"));
+    }
+}
