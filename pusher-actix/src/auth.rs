@@ -24,8 +24,31 @@ type Endpoint = Rc<dyn Fn(HttpRequest, Body) -> LocalBoxFuture<actix_web::Result
 
 /// The body as actix read it under the app's [`web::PayloadConfig`], or why it could not.
 type Body = Result<web::Bytes, actix_web::Error>;
-type ChannelDecider = Endpoint;
-type UserDecider = Endpoint;
+
+/// Erases an endpoint's types (see [`Endpoint`]).
+fn erase<Fut>(endpoint: impl Fn(HttpRequest, Body) -> Fut + 'static) -> Endpoint
+where
+    Fut: Future<Output = actix_web::Result<HttpResponse>> + 'static,
+{
+    Rc::new(move |req, body| Box::pin(endpoint(req, body)))
+}
+
+/// One decision: your extractor `E`, run on the request head, then your closure; an error from
+/// either is the response.
+async fn extract_then<F, E, X, Fut, G, R>(
+    decide: &F,
+    req: HttpRequest,
+    request: X,
+) -> actix_web::Result<G>
+where
+    F: Fn(E, X) -> Fut,
+    E: FromRequest,
+    Fut: Future<Output = Result<G, R>>,
+    R: Into<actix_web::Error>,
+{
+    let extracted = E::extract(&req).await.map_err(Into::into)?;
+    decide(extracted, request).await.map_err(Into::into)
+}
 
 /// The pusher-js authorization routes, mounted with [`App::service`](actix_web::App::service)
 /// (or [`configure`](Self::configure)):
@@ -119,8 +142,8 @@ type UserDecider = Endpoint;
 #[must_use = "a PusherAuth does nothing until it is mounted with App::service or configure"]
 #[derive(Clone)]
 pub struct PusherAuth {
-    channel: Option<ChannelDecider>,
-    user: Option<UserDecider>,
+    channel: Option<Endpoint>,
+    user: Option<Endpoint>,
     channel_path: String,
     user_path: String,
 }
@@ -197,18 +220,14 @@ impl PusherAuth {
         R: Into<actix_web::Error>,
     {
         let decide = Rc::new(decide);
-        self.channel = Some(Rc::new(move |req: HttpRequest, body: Body| {
+        self.channel = Some(erase(move |req, body| {
             let decide = Rc::clone(&decide);
-            Box::pin(async move {
+            async move {
                 channel_endpoint(req, body, |req, request| {
-                    let decide = &decide;
-                    async move {
-                        let extracted = E::extract(&req).await.map_err(Into::into)?;
-                        decide(extracted, request).await.map_err(Into::into)
-                    }
+                    extract_then(&*decide, req, request)
                 })
                 .await
-            })
+            }
         }));
         self
     }
@@ -249,15 +268,14 @@ impl PusherAuth {
         R: Into<actix_web::Error>,
     {
         let decide = Rc::new(decide);
-        self.user = Some(Rc::new(move |req: HttpRequest, body: Body| {
+        self.user = Some(erase(move |req, body| {
             let decide = Rc::clone(&decide);
-            Box::pin(async move {
-                user_endpoint(req, body, |req, request| async move {
-                    let extracted = E::extract(&req).await.map_err(Into::into)?;
-                    decide(extracted, request).await.map_err(Into::into)
+            async move {
+                user_endpoint(req, body, |req, request| {
+                    extract_then(&*decide, req, request)
                 })
                 .await
-            })
+            }
         }));
         self
     }
@@ -339,15 +357,12 @@ impl HttpServiceFactory for PusherAuth {
             channel_path,
             user_path,
         } = self;
-        if let Some(decide) = channel {
-            let resource = web::resource(channel_path)
-                .route(web::post().to(move |req: HttpRequest, body: Body| decide(req, body)));
-            HttpServiceFactory::register(resource, config);
-        }
-        if let Some(decide) = user {
-            let resource = web::resource(user_path)
-                .route(web::post().to(move |req: HttpRequest, body: Body| decide(req, body)));
-            HttpServiceFactory::register(resource, config);
+        for (path, endpoint) in [(channel_path, channel), (user_path, user)] {
+            if let Some(endpoint) = endpoint {
+                let resource = web::resource(path)
+                    .route(web::post().to(move |req: HttpRequest, body: Body| endpoint(req, body)));
+                HttpServiceFactory::register(resource, config);
+            }
         }
     }
 }

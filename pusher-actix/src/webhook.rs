@@ -168,14 +168,12 @@ fn rejected(rejection: WebhookRejection) -> WebhookRejection {
 /// [`MissingClient`](WebhookRejectionReason::MissingClient) is also logged at `error`, with the
 /// fix).
 ///
-/// | reason | status | body |
-/// | --- | --- | --- |
-/// | [`MissingClient`](WebhookRejectionReason::MissingClient) | 500 | `{"error":"internal error"}` |
-/// | [`InvalidHeader`](WebhookRejectionReason::InvalidHeader) | 401 | `{"error":"invalid X-Pusher-Key header"}` (or `X-Pusher-Signature`) |
-/// | [`Refused`](WebhookRejectionReason::Refused) with an authentication failure (missing header, unknown key, malformed or wrong signature, too old) | 401 | [`WebhookError::client_message`], e.g. `{"error":"invalid signature"}` |
-/// | [`Refused`](WebhookRejectionReason::Refused) with [`WebhookError::BadPayload`] | 400 | `{"error":"malformed body"}` |
-/// | [`PayloadTooLarge`](WebhookRejectionReason::PayloadTooLarge): the body, or its announced `Content-Length`, over the limit | 413 | `{"error":"body too large"}` |
-/// | [`UnreadableBody`](WebhookRejectionReason::UnreadableBody) | the status actix gives (usually 400) | `{"error":"unreadable body"}` |
+/// The statuses and bodies are the core's, listed with each reason at
+/// [`WebhookRejectionReason`]. Here the body, or its announced `Content-Length`, is measured
+/// against the app's [`web::PayloadConfig`] limit (413), an
+/// [`UnreadableBody`](WebhookRejectionReason::UnreadableBody) has the status actix gives
+/// (usually 400), and a [`MissingClient`](WebhookRejectionReason::MissingClient) (no `Pusher`
+/// in the app data) is a 500.
 ///
 /// No reason, message or log line carries a secret or the expected signature.
 ///

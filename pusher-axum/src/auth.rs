@@ -26,8 +26,27 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// per request, and the extractor needs no shared (`Arc`/`Mutex`) slot.
 /// The router's [`Pusher`] is passed in (found with `FromRef` where the route is built).
 type Endpoint<S> = Arc<dyn Fn(Pusher, Request, S) -> BoxFuture<Response> + Send + Sync>;
-type ChannelResolver<S> = Endpoint<S>;
-type UserResolver<S> = Endpoint<S>;
+
+/// Erases an endpoint's types (see [`Endpoint`]).
+fn erase<S, Fut>(
+    endpoint: impl Fn(Pusher, Request, S) -> Fut + Send + Sync + 'static,
+) -> Endpoint<S>
+where
+    Fut: Future<Output = Response> + Send + 'static,
+{
+    Arc::new(move |pusher, request, state| Box::pin(endpoint(pusher, request, state)))
+}
+
+/// An endpoint as a `POST` route, with the router's [`Pusher`] found through `FromRef`.
+fn post_route<S>(endpoint: Endpoint<S>) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Pusher: FromRef<S>,
+{
+    post(move |State(state): State<S>, request: Request| {
+        endpoint(Pusher::from_ref(&state), request, state)
+    })
+}
 
 /// The pusher-js authorization endpoints, ready to [`merge`](Router::merge) into your router.
 ///
@@ -136,8 +155,8 @@ type UserResolver<S> = Endpoint<S>;
 /// # Ok::<(), pusher_axum::pusher_client::Error>(())
 /// ```
 pub struct PusherAuth<S> {
-    channel: Option<ChannelResolver<S>>,
-    user: Option<UserResolver<S>>,
+    channel: Option<Endpoint<S>>,
+    user: Option<Endpoint<S>>,
     channel_path: String,
     user_path: String,
 }
@@ -244,14 +263,9 @@ where
         R: IntoResponse + 'static,
     {
         let resolve = Arc::new(resolve);
-        let erased: ChannelResolver<S> =
-            Arc::new(move |pusher: Pusher, request: Request, state: S| {
-                let resolve = Arc::clone(&resolve);
-                Box::pin(channel_auth::<S, F, E, Fut, R>(
-                    resolve, pusher, state, request,
-                )) as BoxFuture<_>
-            });
-        self.channel = Some(erased);
+        self.channel = Some(erase(move |pusher, request, state| {
+            channel_auth::<S, F, E, Fut, R>(Arc::clone(&resolve), pusher, state, request)
+        }));
         self
     }
 
@@ -287,14 +301,9 @@ where
         R: IntoResponse + 'static,
     {
         let resolve = Arc::new(resolve);
-        let erased: UserResolver<S> =
-            Arc::new(move |pusher: Pusher, request: Request, state: S| {
-                let resolve = Arc::clone(&resolve);
-                Box::pin(user_auth::<S, F, E, Fut, R>(
-                    resolve, pusher, state, request,
-                )) as BoxFuture<_>
-            });
-        self.user = Some(erased);
+        self.user = Some(erase(move |pusher, request, state| {
+            user_auth::<S, F, E, Fut, R>(Arc::clone(&resolve), pusher, state, request)
+        }));
         self
     }
 
@@ -375,10 +384,7 @@ where
     /// # Ok::<(), pusher_axum::pusher_client::Error>(())
     /// ```
     pub fn channel_route(&self) -> Option<MethodRouter<S>> {
-        let resolve = self.channel.clone()?;
-        Some(post(move |State(state): State<S>, request: Request| {
-            resolve(Pusher::from_ref(&state), request, state)
-        }))
+        self.channel.clone().map(post_route)
     }
 
     /// Just the user authentication endpoint, as a `POST` [`MethodRouter`]; `None` if
@@ -390,10 +396,7 @@ where
     /// assert!(PusherAuth::<Pusher>::new().user_route().is_none());
     /// ```
     pub fn user_route(&self) -> Option<MethodRouter<S>> {
-        let resolve = self.user.clone()?;
-        Some(post(move |State(state): State<S>, request: Request| {
-            resolve(Pusher::from_ref(&state), request, state)
-        }))
+        self.user.clone().map(post_route)
     }
 }
 

@@ -181,20 +181,11 @@ fn header_text(
 /// reason, with advice for the operator, and is what the `debug` log line written on each
 /// rejection carries. None of them ever contains a secret or the expected signature.
 ///
-/// | Case | Status | Body |
-/// |---|---|---|
-/// | `X-Pusher-Key` or `X-Pusher-Signature` missing | 401 | `{"error":"missing X-Pusher-Key header"}`, `{"error":"missing X-Pusher-Signature header"}` |
-/// | A key the client does not accept | 401 | `{"error":"unknown key"}` |
-/// | A signature that is not 64 hex digits | 401 | `{"error":"malformed signature"}` |
-/// | A signature that does not match the body | 401 | `{"error":"invalid signature"}` |
-/// | Older than the client's `webhook_max_age` | 401 | `{"error":"webhook too old"}` |
-/// | A header that is not text | 401 | `{"error":"invalid X-Pusher-Key header"}` (or `X-Pusher-Signature`) |
-/// | Signed, but the body is not the expected JSON | 400 | `{"error":"malformed body"}` |
-/// | The body could not be read | 400 | `{"error":"unreadable body"}` |
-/// | The body, or its announced `Content-Length`, is over the app's `DefaultBodyLimit` | 413 | `{"error":"body too large"}` |
-///
-/// ([`WebhookRejectionReason::MissingClient`] never happens here: a router whose state holds
-/// no [`Pusher`] does not compile.)
+/// The statuses and bodies are the core's, listed with each reason at
+/// [`WebhookRejectionReason`]. Here the body, or its announced `Content-Length`, is measured
+/// against the app's `DefaultBodyLimit` (413), and an unreadable body is a 400;
+/// [`WebhookRejectionReason::MissingClient`] never happens: a router whose state holds no
+/// [`Pusher`] does not compile.
 ///
 /// To answer differently, take `Result<VerifiedWebhook, WebhookRejection>` as the argument:
 ///

@@ -10,13 +10,19 @@ use crate::webhook::WebhookError;
 /// are the answer both `pusher-axum` and `pusher-actix` give (their `WebhookRejection` wraps
 /// this and only turns it into their framework's response), so the two answer alike.
 ///
+/// The adapters' documentation links here rather than repeating this table.
+///
 /// | Reason | Status | `body_text` |
 /// |---|---|---|
-/// | [`MissingClient`](Self::MissingClient) | 500 | `internal error` |
-/// | [`InvalidHeader`](Self::InvalidHeader) | 401 | `invalid X-Pusher-Key header` (or `X-Pusher-Signature`) |
-/// | [`Refused`](Self::Refused), an authentication failure | 401 | [`WebhookError::client_message`], e.g. `invalid signature` |
-/// | [`Refused`](Self::Refused) with [`WebhookError::BadPayload`] | 400 | `malformed body` |
-/// | [`PayloadTooLarge`](Self::PayloadTooLarge) | 413 | `body too large` |
+/// | [`MissingClient`](Self::MissingClient): no client registered | 500 | `internal error` |
+/// | [`InvalidHeader`](Self::InvalidHeader): a header value that is not visible ASCII | 401 | `invalid X-Pusher-Key header` (or `X-Pusher-Signature`) |
+/// | [`Refused`](Self::Refused) with [`WebhookError::MissingKey`], [`WebhookError::MissingSignature`] | 401 | `missing X-Pusher-Key header`, `missing X-Pusher-Signature header` |
+/// | [`Refused`](Self::Refused) with [`WebhookError::UnknownKey`]: a key the client does not accept | 401 | `unknown key` |
+/// | [`Refused`](Self::Refused) with [`WebhookError::MalformedSignature`]: not 64 hex digits | 401 | `malformed signature` |
+/// | [`Refused`](Self::Refused) with [`WebhookError::InvalidSignature`]: it does not match the body | 401 | `invalid signature` |
+/// | [`Refused`](Self::Refused) with [`WebhookError::TooOld`]: older than the client's `webhook_max_age` | 401 | `webhook too old` |
+/// | [`Refused`](Self::Refused) with [`WebhookError::BadPayload`]: signed, but not the expected JSON | 400 | `malformed body` |
+/// | [`PayloadTooLarge`](Self::PayloadTooLarge): the body, or its announced `Content-Length`, over the app's limit | 413 | `body too large` |
 /// | [`UnreadableBody`](Self::UnreadableBody) | its `status` (usually 400) | `unreadable body` |
 ///
 /// `Display` is the full reason, with advice for the operator, for the log; `body_text` is its
