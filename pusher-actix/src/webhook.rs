@@ -129,11 +129,18 @@ fn check_request(
     req: &HttpRequest,
 ) -> Result<(pusher_client::Pusher, String, String), WebhookRejection> {
     let pusher = find_pusher(req).ok_or(WebhookRejection(WebhookRejectionReason::MissingClient))?;
-    let key = header(req, WEBHOOK_KEY_HEADER)?.ok_or(WebhookError::MissingKey)?;
-    let signature = header(req, WEBHOOK_SIGNATURE_HEADER)?.ok_or(WebhookError::MissingSignature)?;
-    // An unknown key or a malformed signature is refused before the body is read.
-    pusher.check_webhook_headers(Some(&key), Some(&signature))?;
-    Ok((pusher, key, signature))
+    // Both headers are read before either is judged, in the same order as pusher-axum, so the
+    // two adapters give the same answer when more than one header is wrong.
+    let key = header(req, WEBHOOK_KEY_HEADER)?;
+    let signature = header(req, WEBHOOK_SIGNATURE_HEADER)?;
+    // A missing header, an unknown key or a malformed signature is refused before the body is read.
+    pusher.check_webhook_headers(key.as_deref(), signature.as_deref())?;
+    match (key, signature) {
+        (Some(key), Some(signature)) => Ok((pusher, key, signature)),
+        // check_webhook_headers refused a missing header already; kept total rather than unwrapped.
+        (None, _) => Err(WebhookError::MissingKey.into()),
+        (_, None) => Err(WebhookError::MissingSignature.into()),
+    }
 }
 
 /// A header's value as text (`None` when absent; refused when not visible ASCII: the core's

@@ -671,6 +671,14 @@ pub fn cases() -> Vec<HttpCase> {
             error("missing X-Pusher-Key header"),
         ),
         webhook(
+            // Both adapters read both headers before judging either: the same answer from each.
+            "webhook missing key and a non-ASCII signature",
+            vec![("x-pusher-signature", b"caf\xe9".to_vec())],
+            good.clone(),
+            401,
+            error("invalid X-Pusher-Signature header"),
+        ),
+        webhook(
             "webhook missing signature",
             vec![key(DOCS_KEY)],
             good.clone(),
