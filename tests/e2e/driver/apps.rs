@@ -5,8 +5,9 @@
 //! for them itself: beside its own executable (`<target dir>/[<triple>/]<profile>/deps/e2e-*`),
 //! which follows `CARGO_TARGET_DIR`, `--target-dir`, `--target` and `--profile`/`--release`.
 //! `cargo test --workspace` builds them there. When one is missing, or older than a source file
-//! it was built from (cargo's dep-info file beside it lists them), the driver builds them with
-//! `cargo build -p pusher-examples --bins` into the same directory and profile, saying so.
+//! it was built from (cargo's dep-info file beside it lists them; without one, the files under
+//! [`FALLBACK_SOURCES`]), the driver builds them with `cargo build -p pusher-examples --bins`
+//! into the same directory and profile, saying so.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -82,12 +83,29 @@ impl Build {
             return Some(format!("{} does not exist", binary.display()));
         };
         // `<profile dir>/<name>.d`: `<binary>: <source> <source> …`, spaces in paths escaped.
-        // Relative paths (`build.dep-info-basedir`) are taken from the workspace root.
-        let dep_info = std::fs::read_to_string(self.profile_dir.join(format!("{name}.d"))).ok()?;
-        let (_, sources) = dep_info.lines().next()?.split_once(": ")?;
-        dep_info_paths(sources)
+        let sources = match std::fs::read_to_string(self.profile_dir.join(format!("{name}.d"))) {
+            // Relative paths (`build.dep-info-basedir`) are taken from the workspace root.
+            Ok(dep_info) => dep_info
+                .lines()
+                .next()
+                .and_then(|line| line.split_once(": "))
+                .map(|(_, sources)| dep_info_paths(sources))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|source| workspace.join(source))
+                .collect(),
+            // `cargo test` writes no dep-info file for the binaries it builds for tests: the
+            // sources of the apps and of the workspace crates they use, then.
+            Err(_) => {
+                let mut files = Vec::new();
+                for dir in FALLBACK_SOURCES {
+                    files_under(&workspace.join(dir), &mut files);
+                }
+                files
+            }
+        };
+        sources
             .into_iter()
-            .map(|source| workspace.join(source))
             .find(|source| modified(source).is_none_or(|time| time > built))
             .map(|source| format!("{} is newer than {}", source.display(), binary.display()))
     }
@@ -122,6 +140,31 @@ impl Build {
         } else {
             Err(format!("`{shown}` failed ({status})"))
         }
+    }
+}
+
+/// What the apps are compiled from, when cargo left no dep-info file beside them: folders and
+/// files under the workspace root.
+const FALLBACK_SOURCES: [&str; 7] = [
+    "examples/src",
+    "examples/chat",
+    "pusher-client/src",
+    "pusher-axum/src",
+    "pusher-axum/README.md",
+    "pusher-actix/src",
+    "pusher-actix/README.md",
+];
+
+/// Every file under `path` (or `path` itself, if it is a file), into `files`.
+fn files_under(path: &Path, files: &mut Vec<PathBuf>) {
+    match std::fs::read_dir(path) {
+        Ok(entries) => {
+            for entry in entries.flatten() {
+                files_under(&entry.path(), files);
+            }
+        }
+        Err(_) if path.is_file() => files.push(path.to_owned()),
+        Err(_) => {}
     }
 }
 
