@@ -87,7 +87,7 @@ CLIENT_COMMANDS = {
              ["node", os.path.join(PEERS, "node", "trigger.js")]),
     "python": ("Python SDK (PyPI `pusher` 3.3.4), threads",
                [os.path.join(PEERS, "python-venv", "bin", "python"),
-                os.path.join(ROOT, "bench", "compare", "python", "trigger.py")]),
+                os.path.join(ROOT, "bench", "compare", "load", "python", "trigger.py")]),
 }
 
 SHORT = {"pusher045": "pusher 0.4.5", "node": "Node SDK", "python": "Python SDK"}

@@ -6,12 +6,13 @@
 //! - `trigger-load`: triggers through one shared [`pusher_client::Pusher`] to a loopback server
 //!   at a fixed concurrency, and prints one JSON line of figures ([`Summary`]): triggers per
 //!   second, p50 / p99 latency, client CPU per trigger, peak RSS. The comparators of the other
-//!   SDKs (`bench/compare/`) print the same line, so the script tabulates them alike.
+//!   SDKs (`bench/compare/load/`) print the same line, so the script tabulates them alike.
 //! - `auth-server`: the pusher-axum or pusher-actix auth routes with an allow-all resolver,
 //!   beside a plain `hello` route in the same app, for `wrk`.
 //!
 //! This library holds what both need: command-line parsing, process figures read from `/proc`
-//! (Linux only, no `unsafe`) and the summary line.
+//! (Linux only, no `unsafe`) and the summary line. The package's other benchmark, the criterion
+//! micro benchmarks of `scripts/bench-micro`, is `benches/micro.rs`; see `bench/README.md`.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;

@@ -1,4 +1,5 @@
-//! Runnable examples for the workspace: see `src/bin/`. [`chat`] holds the chat demo's
+//! Runnable examples for the workspace: the apps in `src/bin/`, and `examples/quickstart.rs`
+//! (`cargo run -p pusher-examples --example quickstart`). [`chat`] holds the chat demo's
 //! framework-free logic, shared by `chat_axum` and `chat_actix` (`bash scripts/demo`).
 
 /// The workspace README's code blocks, compiled as doctests so they cannot drift from the API

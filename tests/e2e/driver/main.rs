@@ -4,12 +4,15 @@
 //!
 //! ```text
 //! bash scripts/install-peers                       # once per machine (sockudo, protoc, npm ci)
-//! PUSHER_E2E=1 cargo test -p pusher-examples --test e2e
+//! PUSHER_E2E=1 cargo test -p pusher-e2e --test e2e
 //! ```
 //!
 //! Without `PUSHER_E2E=1` it prints a note and passes, so a plain `cargo test` needs no peers;
 //! with it a missing peer is a failure that says how to install it. `bash scripts/test` runs it
-//! with the rest of the workspace's tests. Each check prints `PASS`/`FAIL` and its name; the
+//! with the rest of the workspace's tests (`cargo test --workspace --all-features --test e2e`,
+//! after the same command without `--test`, which built the apps). The apps are the binaries of
+//! `pusher-examples` in this test's target directory and profile; when one is missing or older
+//! than its sources the driver builds them first (see `apps.rs`). Each check prints `PASS`/`FAIL` and its name; the
 //! run ends with `N passed, N failed` and fails if any check did.
 //!
 //! Environment: `PUSHER_E2E_SOCKUDO` (the sockudo binary; default
@@ -17,6 +20,7 @@
 //! `PATH`), `PUSHER_E2E_KEEP_LOGS=1` (keep the processes' logs even when everything passed),
 //! `PUSHER_E2E_APPS=axum_app` (run against only the apps listed, comma-separated).
 
+mod apps;
 mod checks;
 mod procs;
 
@@ -46,18 +50,16 @@ impl Report {
     }
 }
 
-/// The apps under test: (binary name, path).
-fn apps() -> [(&'static str, PathBuf); 2] {
-    [
-        ("axum_app", PathBuf::from(env!("CARGO_BIN_EXE_axum_app"))),
-        ("actix_app", PathBuf::from(env!("CARGO_BIN_EXE_actix_app"))),
-    ]
+/// `tests/e2e` in the workspace: this package, beside `client.js` and its `node_modules`.
+fn e2e_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `tests/e2e` in the workspace.
-fn e2e_dir() -> PathBuf {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR"));
-    examples.parent().unwrap_or(examples).join("tests/e2e")
+/// The workspace root (`tests/e2e/../..`), where the driver runs cargo if it must build the apps.
+fn workspace_dir() -> PathBuf {
+    let e2e = e2e_dir();
+    let root = e2e.ancestors().nth(2).map(Path::to_path_buf);
+    root.unwrap_or(e2e)
 }
 
 /// The sockudo binary, or why it cannot be found.
@@ -126,11 +128,16 @@ async fn run() -> ExitCode {
 
     let log_dir = std::env::temp_dir().join(format!("pusher-e2e-{}", std::process::id()));
     if ready && let Ok(sockudo) = &sockudo {
+        // Recorded only when it fails, so the count of checks stays what it was.
+        let apps = apps::binaries(&workspace_dir());
+        if let Err(e) = &apps {
+            report.record("setup", "the example apps are built", Err(e.clone()));
+        }
         if let Err(e) = std::fs::create_dir_all(&log_dir) {
             report.record("setup", "log directory", Err(e.to_string()));
-        } else {
+        } else if let Ok(apps) = apps {
             let only = std::env::var("PUSHER_E2E_APPS").ok();
-            let chosen = apps().into_iter().filter(|(name, _)| {
+            let chosen = apps.into_iter().filter(|(name, _)| {
                 only.as_deref()
                     .is_none_or(|list| list.split(',').any(|n| n.trim() == *name))
             });

@@ -1,5 +1,5 @@
 """The Python SDK (PyPI `pusher`, with PyNaCl) on the operations of pusher-client's micro
-benchmarks (pusher-client/benches/micro.rs). Run by scripts/bench-micro in its scratch
+benchmarks (bench/benches/micro.rs). Run by scripts/bench-micro in its scratch
 virtualenv; prints one JSON object: {operation: ops_per_second}."""
 import hashlib
 import hmac

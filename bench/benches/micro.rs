@@ -1,7 +1,7 @@
 //! Micro benchmarks of the client's CPU-bound paths, each beside the raw primitive it is built
 //! on, so the overhead ratio is visible (issue 9; results in docs/perf-micro.md).
 //!
-//! `cargo bench -p pusher-client --bench micro` (add a filter such as `auth/` to run one group).
+//! `cargo bench -p pusher-bench --bench micro` (add a filter such as `auth/` to run one group).
 //! `scripts/bench-micro` runs these and the Node and Python SDKs on the same operations.
 
 use std::hint::black_box;
@@ -36,7 +36,7 @@ fn pusher() -> Pusher {
 }
 
 /// A realistic webhook body of at least `target` bytes: several kinds of events, batched as
-/// Pusher batches them. `benches/compare/*` build byte-identical bodies.
+/// Pusher batches them. `bench/compare/micro/*` build byte-identical bodies.
 fn webhook_body(target: usize) -> Vec<u8> {
     const HEAD: &str = r#"{"time_ms":1700000000000,"events":["#;
     let mut events: Vec<String> = Vec::new();
@@ -236,7 +236,7 @@ fn encryption(c: &mut Criterion<Clock>) {
 /// What the benches time: this thread's CPU time by default, so that other processes on a
 /// shared machine (other builds, the peers' runs) do not inflate the figures; wall-clock time
 /// with `BENCH_CLOCK=wall`. The operations are single-threaded and do no I/O, so on an idle
-/// machine the two agree. `benches/compare/*` time the peers the same way.
+/// machine the two agree. `bench/compare/micro/*` time the peers the same way.
 struct Clock {
     cpu: bool,
 }

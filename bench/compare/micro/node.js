@@ -1,5 +1,5 @@
 // The Node SDK (npm `pusher` 5.x) on the operations of pusher-client's micro benchmarks
-// (pusher-client/benches/micro.rs). Run by scripts/bench-micro with NODE_PATH pointing at its
+// (bench/benches/micro.rs). Run by scripts/bench-micro with NODE_PATH pointing at its
 // scratch install; prints one JSON object: {operation: ops_per_second}.
 "use strict"
 

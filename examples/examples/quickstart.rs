@@ -1,11 +1,13 @@
 //! Quick start: every call of the Pusher HTTP API client, once.
 //!
 //! ```text
-//! cargo run -p pusher-examples --bin quickstart
+//! cargo run -p pusher-examples --example quickstart
 //! ```
 //!
 //! With `PUSHER_URL` (or `PUSHER_APP_ID`, `PUSHER_KEY`, `PUSHER_SECRET`, …) set, it talks to that
-//! app. Otherwise it starts a local test server that checks every request as Pusher does.
+//! app. Otherwise it starts a local test server that checks every request as Pusher does
+//! (`pusher_tests::FakePusher`, a dev-dependency: that is why this is a cargo example and not one
+//! of the crate's binaries, which do not depend on the test crate).
 
 use pusher_client::{BatchEvent, Info, Pusher};
 use pusher_tests::{ChannelState, FakePusher};
