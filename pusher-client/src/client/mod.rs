@@ -26,6 +26,20 @@ use crate::retry::RetryPolicy;
 use crate::signing::{self, Credentials};
 use crate::transport::Transport;
 
+/// `IntoFuture` for a request being prepared: awaiting it calls its `send`, boxed so the
+/// future can be named (`Output` is what `send` returns).
+macro_rules! into_future_via_send {
+    ($($request:ty => $output:ty),* $(,)?) => {$(
+        impl std::future::IntoFuture for $request {
+            type Output = Result<$output, $crate::Error>;
+            type IntoFuture = $crate::client::BoxFuture<'static, Self::Output>;
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    )*};
+}
+
 mod call;
 mod query;
 mod trigger;
