@@ -13,7 +13,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::channel::{self, ChannelKind, UserId};
+use crate::channel::{self, ChannelKind};
 use crate::client::Pusher;
 use crate::error::{Error, ValidationError};
 
@@ -146,18 +146,6 @@ impl From<String> for MemberId {
 impl From<&String> for MemberId {
     fn from(id: &String) -> Self {
         MemberId(id.clone())
-    }
-}
-
-impl From<UserId> for MemberId {
-    fn from(id: UserId) -> Self {
-        MemberId(id.as_str().to_owned())
-    }
-}
-
-impl From<&UserId> for MemberId {
-    fn from(id: &UserId) -> Self {
-        MemberId(id.as_str().to_owned())
     }
 }
 
@@ -842,7 +830,7 @@ impl Pusher {
     /// `socket_id::user::user_data`. Refused with a [`ValidationError`]: a malformed socket id,
     /// an empty or invalid user id, a user id that cannot be reached (a character outside
     /// `A-Z a-z 0-9 _ - = @ , . ;`, or too long for its `#server-to-user-{id}` channel: see
-    /// [`UserId`](crate::UserId)), and an extra field named `id`, `user_info` or `watchlist`.
+    /// [`ValidationError::UserIdInvalidChar`]), and an extra field named `id`, `user_info` or `watchlist`.
     ///
     /// ```
     /// use pusher_client::{Pusher, UserAuthRequest, UserData};
