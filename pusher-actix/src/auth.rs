@@ -74,7 +74,7 @@ where
 /// | [`ChannelGrant::Deny`] / [`UserGrant::Deny`] | 403 `{"error":"forbidden"}` |
 /// | malformed body, socket id or channel name, a public channel, or a type other than form or JSON — **your closure is not called** | 400 `{"error":".."}` |
 /// | a `Content-Type` header that is not visible ASCII text (e.g. a non-ASCII parameter) | 400 `{"error":"the Content-Type header is invalid: it is not visible ASCII text"}` |
-/// | user auth: the granted user id cannot be reached (see [`UserId`](pusher_client::UserId)) | 400 `{"error":".."}` naming the character |
+/// | user auth: the granted user id cannot be reached (see [`ValidationError::UserIdInvalidChar`](pusher_client::ValidationError::UserIdInvalidChar)) | 400 `{"error":".."}` naming the character |
 /// | body over the app's [`web::PayloadConfig`] limit, or a `Content-Length` announcing more (answered at once) | 413 `{"error":"the request body is larger than this server accepts"}` |
 /// | the body could not be read (e.g. the connection broke) | 400 `{"error":"the request body could not be read"}` |
 /// | your extractor or closure fails | that error's own response |

@@ -97,7 +97,7 @@ where
 /// | [`ChannelGrant::Deny`], [`UserGrant::Deny`] | 403 | `{"error":"forbidden"}` |
 /// | Malformed body, socket id or channel name; public channel; a type other than form or JSON | 400 | `{"error":".."}` |
 /// | A `Content-Type` header that is not visible ASCII text (e.g. a non-ASCII parameter) | 400 | `{"error":"the Content-Type header is invalid: it is not visible ASCII text"}` |
-/// | User auth: the granted user id cannot be reached (see [`UserId`](pusher_client::UserId)) | 400 | `{"error":".."}` naming the character |
+/// | User auth: the granted user id cannot be reached (see [`ValidationError::UserIdInvalidChar`](pusher_client::ValidationError::UserIdInvalidChar)) | 400 | `{"error":".."}` naming the character |
 /// | Body over the app's [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit), or a `Content-Length` announcing more (answered at once, without waiting for the body) | 413 | `{"error":"the request body is larger than this server accepts"}` |
 /// | The body could not be read (e.g. the connection broke) | 400 | `{"error":"the request body could not be read"}` |
 /// | A grant that does not fit the channel (a presence channel without a member), no master key for an encrypted channel | 500 | `{"error":".."}` |

@@ -13,7 +13,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::channel::{self, ChannelKind, UserId};
+use crate::channel::{self, ChannelKind};
 use crate::client::Pusher;
 use crate::error::{Error, ValidationError};
 
@@ -146,18 +146,6 @@ impl From<String> for MemberId {
 impl From<&String> for MemberId {
     fn from(id: &String) -> Self {
         MemberId(id.clone())
-    }
-}
-
-impl From<UserId> for MemberId {
-    fn from(id: UserId) -> Self {
-        MemberId(id.as_str().to_owned())
-    }
-}
-
-impl From<&UserId> for MemberId {
-    fn from(id: &UserId) -> Self {
-        MemberId(id.as_str().to_owned())
     }
 }
 
@@ -538,11 +526,7 @@ impl ChannelAuth {
     pub fn to_json(&self) -> String {
         // Fields in declaration order, which is also the alphabetical order pusher-js has
         // always been sent.
-        json_object(&[
-            ("auth", Some(self.auth.as_str())),
-            ("channel_data", self.channel_data.as_deref()),
-            ("shared_secret", self.shared_secret.as_deref()),
-        ])
+        to_json(self)
     }
 }
 
@@ -636,103 +620,15 @@ impl UserAuth {
     /// ```
     pub fn to_json(&self) -> String {
         // Fields in declaration order (also alphabetical, as before).
-        json_object(&[
-            ("auth", Some(self.auth.as_str())),
-            ("user_data", Some(self.user_data.as_str())),
-        ])
+        to_json(self)
     }
 }
 
-/// A JSON object of string fields (`None` fields left out), written straight into one string
-/// of the exact size: an auth answer is built per HTTP request. The bytes are what serde_json
-/// writes for the same fields (see the tests), without its per-character serializer, a
-/// reallocation or a second copy.
-fn json_object(fields: &[(&str, Option<&str>)]) -> String {
-    let present = || {
-        fields
-            .iter()
-            .filter_map(|(name, value)| Some((*name, (*value)?)))
-    };
-    // `{`, `}`, and `"name":"value"` per field, with commas between (names need no escaping).
-    let len = present()
-        .enumerate()
-        .map(|(i, (name, value))| name.len() + json_escaped_len(value) + 5 + usize::from(i > 0))
-        .sum::<usize>()
-        + 2;
-    let mut out = String::with_capacity(len);
-    out.push('{');
-    for (i, (name, value)) in present().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('"');
-        out.push_str(name);
-        out.push_str("\":\"");
-        push_json_escaped(&mut out, value);
-        out.push('"');
-    }
-    out.push('}');
-    out
-}
-
-/// How JSON escapes `b` (as serde_json does): `None` when it is written as it is.
-fn json_escape(b: u8) -> Option<&'static str> {
-    const CONTROL: [&str; 32] = [
-        "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
-        "\\b", "\\t", "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010", "\\u0011",
-        "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019",
-        "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
-    ];
-    match b {
-        b'"' => Some("\\\""),
-        b'\\' => Some("\\\\"),
-        _ => CONTROL.get(usize::from(b)).copied(),
-    }
-}
-
-/// Whether `b` is one of the bytes JSON escapes in a string (`"`, `\` and control characters).
-fn json_needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
-/// Whether `value` has any byte to escape: a branch-free scan (vectorised), since auth answers
-/// rarely need escaping.
-fn json_any_escape(value: &str) -> bool {
-    value
-        .bytes()
-        .fold(false, |any, b| any | json_needs_escape(b))
-}
-
-/// The length of `value` once escaped as a JSON string's contents.
-fn json_escaped_len(value: &str) -> usize {
-    if !json_any_escape(value) {
-        return value.len();
-    }
-    value
-        .bytes()
-        .map(|b| json_escape(b).map_or(1, str::len))
-        .sum()
-}
-
-/// Appends `value` escaped as a JSON string's contents, in runs of unescaped text.
-fn push_json_escaped(out: &mut String, value: &str) {
-    if !json_any_escape(value) {
-        out.push_str(value);
-        return;
-    }
-    let mut start = 0;
-    for (i, b) in value.bytes().enumerate() {
-        if !json_needs_escape(b) {
-            continue;
-        }
-        if let Some(escape) = json_escape(b) {
-            // Escaped bytes are ASCII, so `i` is a character boundary.
-            out.push_str(&value[start..i]);
-            out.push_str(escape);
-            start = i + 1;
-        }
-    }
-    out.push_str(&value[start..]);
+/// An auth answer as JSON: what its `Serialize` derive writes (string fields, `None` ones left
+/// out).
+fn to_json(answer: &impl Serialize) -> String {
+    serde_json::to_string(answer)
+        .unwrap_or_else(|_| unreachable!("an object of string fields always serialises"))
 }
 
 impl Pusher {
@@ -842,7 +738,7 @@ impl Pusher {
     /// `socket_id::user::user_data`. Refused with a [`ValidationError`]: a malformed socket id,
     /// an empty or invalid user id, a user id that cannot be reached (a character outside
     /// `A-Z a-z 0-9 _ - = @ , . ;`, or too long for its `#server-to-user-{id}` channel: see
-    /// [`UserId`](crate::UserId)), and an extra field named `id`, `user_info` or `watchlist`.
+    /// [`ValidationError::UserIdInvalidChar`]), and an extra field named `id`, `user_info` or `watchlist`.
     ///
     /// ```
     /// use pusher_client::{Pusher, UserAuthRequest, UserData};
@@ -896,6 +792,13 @@ mod tests {
             .unwrap()
     }
 
+    fn encrypting_pusher() -> Pusher {
+        Pusher::builder("1", "k", "s")
+            .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .build()
+            .unwrap()
+    }
+
     #[test]
     fn member_id_forms() {
         assert_eq!(PresenceMember::new(42u64).user_id(), "42");
@@ -942,7 +845,7 @@ mod tests {
     }
 
     #[test]
-    fn json_object_writes_what_serde_json_writes_in_exactly_its_capacity() {
+    fn to_json_writes_what_a_json_value_writes() {
         let every_byte: String = (0u8..=0x7f).map(char::from).collect();
         let values = [
             "",
@@ -953,26 +856,30 @@ mod tests {
         ];
         for value in values {
             for other in [None, Some(value), Some("plain")] {
-                let ours = json_object(&[("auth", Some(value)), ("data", other), ("x", None)]);
+                let channel = ChannelAuth {
+                    auth: value.to_owned(),
+                    channel_data: other.map(str::to_owned),
+                    shared_secret: None,
+                };
                 let mut expected = serde_json::Map::new();
                 expected.insert("auth".into(), json!(value));
                 if let Some(other) = other {
-                    expected.insert("data".into(), json!(other));
+                    expected.insert("channel_data".into(), json!(other));
                 }
-                assert_eq!(ours, serde_json::Value::Object(expected).to_string());
-                // Sized exactly: the body moves into the response without a copy.
-                assert_eq!(ours.capacity(), ours.len(), "{ours}");
+                assert_eq!(channel.to_json(), Value::Object(expected).to_string());
+                let user = UserAuth {
+                    auth: value.to_owned(),
+                    user_data: other.unwrap_or_default().to_owned(),
+                };
+                let expected = json!({"auth": value, "user_data": other.unwrap_or_default()});
+                assert_eq!(user.to_json(), expected.to_string());
             }
         }
-        assert_eq!(json_object(&[("a", None)]), "{}");
     }
 
     #[test]
     fn to_json_has_every_field_in_order() {
-        let pusher = Pusher::builder("1", "k", "s")
-            .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-            .build()
-            .unwrap();
+        let pusher = encrypting_pusher();
         let encrypted = pusher
             .authorize_channel(&ChannelAuthRequest::new("1.1", "private-encrypted-x"), None)
             .unwrap();
@@ -1002,10 +909,7 @@ mod tests {
 
     #[test]
     fn debug_hides_shared_secret() {
-        let pusher = Pusher::builder("1", "k", "s")
-            .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-            .build()
-            .unwrap();
+        let pusher = encrypting_pusher();
         let answer = pusher
             .authorize_channel(&ChannelAuthRequest::new("1.1", "private-encrypted-x"), None)
             .unwrap();

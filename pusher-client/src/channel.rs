@@ -1,68 +1,10 @@
-//! Validated names: channels, sockets, users and events.
+//! Name validation: channels, sockets, users and events.
 //!
-//! Each newtype is checked once when it is made, so a value that exists is valid. Length limits
-//! that a server may raise (channel and event names) are checked again by the client against its
-//! configured [`Limits`](crate::Limits) when the value is used.
-
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
+//! The public API takes plain strings and each call checks them here, before anything is
+//! signed or sent; a bad value is a [`ValidationError`]. Length limits that a server may raise
+//! (channel and event names) come from the client's configured [`Limits`](crate::Limits).
 
 use crate::error::ValidationError;
-
-/// The traits every validated string newtype has, written once: `Debug` and `Display` as the
-/// string, `AsRef<str>`, and parsing (`FromStr`, `TryFrom<&str>`, `TryFrom<String>`, serde)
-/// through the type's own validating `new`.
-macro_rules! string_newtype_impls {
-    ($name:ident) => {
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&self.0, f)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::new(s)
-            }
-        }
-
-        impl TryFrom<&str> for $name {
-            type Error = ValidationError;
-            fn try_from(s: &str) -> Result<Self, Self::Error> {
-                $name::new(s)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = ValidationError;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                $name::new(s)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                $name::new(s).map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
 
 /// Prefix of private channels.
 pub(crate) const PRIVATE_PREFIX: &str = "private-";
@@ -79,11 +21,10 @@ pub const MAX_USER_ID_LEN: usize = 200;
 /// What kind of channel a name denotes, by its prefix.
 ///
 /// ```
-/// use pusher_client::{ChannelKind, ChannelName};
+/// use pusher_client::ChannelKind;
 ///
-/// let channel = ChannelName::new("presence-room-1")?;
-/// assert_eq!(channel.kind(), ChannelKind::Presence);
-/// # Ok::<(), pusher_client::ValidationError>(())
+/// assert_eq!(ChannelKind::of("presence-room-1"), ChannelKind::Presence);
+/// assert!(ChannelKind::of("private-encrypted-a").needs_authorization());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -122,7 +63,9 @@ fn channel_char_ok(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '=' | '@' | ',' | '.' | ';')
 }
 
-/// Checks a channel name's characters (not its length, which depends on the configured limits).
+/// Checks a channel name's characters (not its length, which depends on the configured limits):
+/// non-empty, only `A-Z a-z 0-9 _ - = @ , . ;`, not the reserved `#` prefix (Pusher's own
+/// `#server-to-user-` channels), and not `.` or `..`.
 pub(crate) fn check_channel_chars(name: &str) -> Result<(), ValidationError> {
     if name.is_empty() {
         return Err(ValidationError::EmptyChannelName);
@@ -160,7 +103,9 @@ pub(crate) fn is_dot_segment(value: &str) -> bool {
     value == "." || value == ".."
 }
 
-/// Checks a channel name against the characters Pusher allows and a length limit.
+/// Checks a channel name against the characters Pusher allows and a length limit: the
+/// client's [`Limits`](crate::Limits), since dedicated clusters and self-hosted servers may
+/// allow longer names than the default 164.
 pub(crate) fn check_channel(name: &str, max_len: usize) -> Result<(), ValidationError> {
     check_channel_chars(name)?;
     // The charset is ASCII, so bytes are characters here.
@@ -174,60 +119,11 @@ pub(crate) fn check_channel(name: &str, max_len: usize) -> Result<(), Validation
     Ok(())
 }
 
-/// A channel name: non-empty, only `A-Z a-z 0-9 _ - = @ , . ;`, not the reserved `#` prefix.
+/// Checks a pusher-js connection's socket id: ASCII digits, a dot, ASCII digits
+/// (`^\d+\.\d+$`).
 ///
-/// Its length is checked against the client's [`Limits`](crate::Limits) when it is used, since
-/// dedicated clusters and self-hosted servers may allow longer names than the default 164.
-///
-/// ```
-/// use pusher_client::ChannelName;
-///
-/// let ok = ChannelName::new("private-orders.42")?;
-/// assert_eq!(ok.as_str(), "private-orders.42");
-/// assert!(ChannelName::new("no spaces").is_err());
-/// assert!(ChannelName::new("#server-to-user-1").is_err());
-/// # Ok::<(), pusher_client::ValidationError>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct ChannelName(String);
-
-impl ChannelName {
-    /// Validates `name` as a channel name.
-    pub fn new(name: impl Into<String>) -> Result<Self, ValidationError> {
-        let name = name.into();
-        check_channel_chars(&name)?;
-        Ok(ChannelName(name))
-    }
-
-    /// The name as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// What kind of channel this is, by its prefix.
-    pub fn kind(&self) -> ChannelKind {
-        ChannelKind::of(&self.0)
-    }
-
-    /// `true` for `presence-` channels.
-    pub fn is_presence(&self) -> bool {
-        self.kind() == ChannelKind::Presence
-    }
-
-    /// `true` for `private-encrypted-` channels.
-    pub fn is_encrypted(&self) -> bool {
-        self.kind() == ChannelKind::PrivateEncrypted
-    }
-
-    /// Unwraps the name.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
-string_newtype_impls!(ChannelName);
-
+/// The strict form matters: a socket id is part of the string signed for channel authorization,
+/// so anything else (a `:` in particular) could forge a signature for another channel.
 pub(crate) fn check_socket_id(value: &str) -> Result<(), ValidationError> {
     // Split at the first `.` byte (ASCII, so a character boundary).
     let dot = value.bytes().position(|b| b == b'.');
@@ -257,40 +153,12 @@ pub(crate) fn truncate_for_message(value: &str) -> String {
     }
 }
 
-/// A pusher-js connection's socket id: ASCII digits, a dot, ASCII digits (`^\d+\.\d+$`).
+/// Checks a user id: non-empty, at most [`MAX_USER_ID_LEN`] characters, no control characters,
+/// not `.` or `..` (a path segment URL parsers would normalise away).
 ///
-/// The strict form matters: a socket id is part of the string signed for channel authorization,
-/// so anything else (a `:` in particular) could forge a signature for another channel.
-///
-/// ```
-/// use pusher_client::SocketId;
-///
-/// let id: SocketId = "1234.5678".parse()?;
-/// assert_eq!(id.as_str(), "1234.5678");
-/// assert!(SocketId::new("1234.5678:private-x").is_err());
-/// assert!(SocketId::new("١٢.٣").is_err()); // non-ASCII digits
-/// # Ok::<(), pusher_client::ValidationError>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct SocketId(String);
-
-impl SocketId {
-    /// Validates `value` as a socket id.
-    pub fn new(value: impl Into<String>) -> Result<Self, ValidationError> {
-        let value = value.into();
-        check_socket_id(&value)?;
-        Ok(SocketId(value))
-    }
-
-    /// The id as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-string_newtype_impls!(SocketId);
-
+/// Any other character is allowed (`&`, `+`, spaces, non-ASCII) in a presence member's id: the
+/// client percent-encodes it in request paths and signs the path exactly as sent. A user who
+/// signs in or is addressed ([`check_addressable_user_id`]) needs more.
 pub(crate) fn check_user_id(value: &str) -> Result<(), ValidationError> {
     if value.is_empty() {
         return Err(ValidationError::InvalidUserId {
@@ -318,7 +186,8 @@ pub(crate) fn check_user_id(value: &str) -> Result<(), ValidationError> {
 }
 
 /// Checks that a user id can be *addressed*: that its `#server-to-user-{id}` channel is a valid
-/// channel name, within `max_channel_len`. Signing a user in ([`Pusher::authenticate_user`]),
+/// channel name, within `max_channel_len` (only `A-Z a-z 0-9 _ - = @ , . ;`, and at most 148
+/// characters with the default 164-character channel limit). Signing a user in ([`Pusher::authenticate_user`]),
 /// [`Pusher::send_to_user`] and [`Pusher::terminate_user_connections`] need this: a user whose
 /// channel the server refuses can never be reached, so it is refused here, before anything is
 /// signed or sent. Presence members' ids stay free-form ([`check_user_id`]).
@@ -349,49 +218,6 @@ pub(crate) fn check_addressable_user_id(
     Ok(())
 }
 
-/// A user id: non-empty, at most [`MAX_USER_ID_LEN`] characters, no control characters.
-///
-/// Any other character is allowed (`&`, `+`, spaces, non-ASCII) in a presence member's id: the
-/// client percent-encodes it in request paths and signs the path exactly as sent. A user who
-/// signs in ([`Pusher::authenticate_user`](crate::Pusher::authenticate_user)) or is reached by
-/// [`send_to_user`](crate::Pusher::send_to_user) and
-/// [`terminate_user_connections`](crate::Pusher::terminate_user_connections) needs more: the id
-/// becomes part of the channel `#server-to-user-{id}`, so it may only hold channel-name
-/// characters (`A-Z a-z 0-9 _ - = @ , . ;`) and, with the default 164-character channel limit,
-/// at most 148 of them. Those calls refuse other ids with
-/// [`ValidationError::UserIdInvalidChar`] or [`ValidationError::UserIdTooLong`].
-///
-/// ```
-/// use pusher_client::UserId;
-///
-/// let id = UserId::new("ada@example.com")?;
-/// assert_eq!(id.as_str(), "ada@example.com");
-/// assert!(UserId::new("").is_err());
-/// assert!(UserId::new("line\nbreak").is_err());
-/// // A valid presence member id, but not one a signed-in user can have (see above).
-/// assert!(UserId::new("Ada Lovelace").is_ok());
-/// # Ok::<(), pusher_client::ValidationError>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct UserId(String);
-
-impl UserId {
-    /// Validates `value` as a user id.
-    pub fn new(value: impl Into<String>) -> Result<Self, ValidationError> {
-        let value = value.into();
-        check_user_id(&value)?;
-        Ok(UserId(value))
-    }
-
-    /// The id as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-string_newtype_impls!(UserId);
-
 /// Checks an event name against a length limit (in characters).
 pub(crate) fn check_event_name(name: &str, max_len: usize) -> Result<(), ValidationError> {
     if name.is_empty() {
@@ -406,7 +232,7 @@ pub(crate) fn check_event_name(name: &str, max_len: usize) -> Result<(), Validat
 
 /// One or many channel names: what [`Pusher::trigger`](crate::Pusher::trigger) accepts.
 ///
-/// Implemented for a single name (`&str`, `String`, [`ChannelName`]) and for collections of
+/// Implemented for a single name (`&str`, `String`, `&String`) and for collections of
 /// names (`Vec`, arrays, slices). Names are validated by the client, with its limits.
 pub trait IntoChannels {
     /// The names, unvalidated.
@@ -428,18 +254,6 @@ impl IntoChannels for String {
 impl IntoChannels for &String {
     fn into_channel_names(self) -> Vec<String> {
         vec![self.clone()]
-    }
-}
-
-impl IntoChannels for ChannelName {
-    fn into_channel_names(self) -> Vec<String> {
-        vec![self.0]
-    }
-}
-
-impl IntoChannels for &ChannelName {
-    fn into_channel_names(self) -> Vec<String> {
-        vec![self.0.clone()]
     }
 }
 
@@ -513,26 +327,26 @@ mod tests {
     #[test]
     fn socket_ids() {
         for ok in ["1.1", "1234.5678", "0.0"] {
-            assert!(SocketId::new(ok).is_ok(), "{ok}");
+            assert!(check_socket_id(ok).is_ok(), "{ok}");
         }
         for bad in [
             "", ".", "1.", ".1", "1", "1.1.1", "a.1", "1.1:x", " 1.1", "1.1\n", "١.١", "+1.1",
             "-1.1",
         ] {
-            assert!(SocketId::new(bad).is_err(), "{bad:?}");
+            assert!(check_socket_id(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn user_ids() {
-        assert!(UserId::new("a & b = c + d é").is_ok());
-        assert!(UserId::new("x".repeat(MAX_USER_ID_LEN)).is_ok());
-        assert!(UserId::new("x".repeat(MAX_USER_ID_LEN + 1)).is_err());
-        assert!(UserId::new("").is_err());
-        assert!(UserId::new("a\u{0}b").is_err());
-        assert!(UserId::new(".").is_err());
-        assert!(UserId::new("..").is_err());
-        assert!(UserId::new("...").is_ok());
+        assert!(check_user_id("a & b = c + d é").is_ok());
+        assert!(check_user_id(&"x".repeat(MAX_USER_ID_LEN)).is_ok());
+        assert!(check_user_id(&"x".repeat(MAX_USER_ID_LEN + 1)).is_err());
+        assert!(check_user_id("").is_err());
+        assert!(check_user_id("a\u{0}b").is_err());
+        assert!(check_user_id(".").is_err());
+        assert!(check_user_id("..").is_err());
+        assert!(check_user_id("...").is_ok());
     }
 
     #[test]
@@ -557,12 +371,5 @@ mod tests {
         assert_eq!(ChannelKind::of("private-x"), ChannelKind::Private);
         assert_eq!(ChannelKind::of("presence-x"), ChannelKind::Presence);
         assert_eq!(ChannelKind::of("x"), ChannelKind::Public);
-    }
-
-    #[test]
-    fn deserialize_validates() {
-        assert!(serde_json::from_str::<SocketId>("\"1.2\"").is_ok());
-        assert!(serde_json::from_str::<SocketId>("\"1.2:x\"").is_err());
-        assert!(serde_json::from_str::<ChannelName>("\"a b\"").is_err());
     }
 }

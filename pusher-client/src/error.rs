@@ -254,7 +254,11 @@ pub enum ValidationError {
         /// The configured limit.
         max: usize,
     },
-    /// A socket id was not of the form `digits.digits`.
+    /// A socket id was not of the form `digits.digits` (ASCII digits only, `^\d+\.\d+$`).
+    ///
+    /// The strict form matters: a socket id is part of the string signed for channel
+    /// authorization, so anything else (a `:` in particular) could forge a signature for another
+    /// channel.
     #[error(
         "socket id {value:?} is invalid: expected ASCII digits, a dot, ASCII digits (e.g. 1234.5678)"
     )]
@@ -270,7 +274,12 @@ pub enum ValidationError {
         /// The value given.
         value: String,
     },
-    /// A user id was empty, too long or contained control characters.
+    /// A user id was empty, too long (over [`MAX_USER_ID_LEN`](crate::MAX_USER_ID_LEN)
+    /// characters) or contained control characters.
+    ///
+    /// Any other character is allowed (`&`, `+`, spaces, non-ASCII) in a presence member's id:
+    /// the client percent-encodes it in request paths and signs the path exactly as sent. A user
+    /// who signs in or is addressed needs more (see [`UserIdInvalidChar`](Self::UserIdInvalidChar)).
     #[error("user id is invalid: {reason}")]
     InvalidUserId {
         /// What is wrong with it.
@@ -278,6 +287,13 @@ pub enum ValidationError {
     },
     /// A user id that must be addressable (user authentication, send to user, terminate
     /// connections) holds a character its `#server-to-user-{id}` channel cannot hold.
+    ///
+    /// The id becomes part of the channel `#server-to-user-{id}`, so it may only hold
+    /// channel-name characters (`A-Z a-z 0-9 _ - = @ , . ;`) and, with the default 164-character
+    /// channel limit, at most 148 of them ([`UserIdTooLong`](Self::UserIdTooLong)). A user the
+    /// server would refuse could never be reached, so such an id is refused before anything is
+    /// signed or sent. Presence members' ids stay free-form
+    /// ([`InvalidUserId`](Self::InvalidUserId)).
     #[error(
         "user id {user_id:?} contains {ch:?}: the user's channel #server-to-user-{{id}} may only hold A-Z a-z 0-9 _ - = @ , . ; so the server would refuse it and the user could never be reached"
     )]

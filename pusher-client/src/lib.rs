@@ -237,7 +237,7 @@ pub use auth_endpoint::{
     AuthEndpoint, AuthReply, ChannelAuthBody, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH,
     DEFAULT_USER_AUTH_PATH, MAX_BATCH_AUTH_CHANNELS, UserGrant,
 };
-pub use channel::{ChannelKind, ChannelName, IntoChannels, MAX_USER_ID_LEN, SocketId, UserId};
+pub use channel::{ChannelKind, IntoChannels, MAX_USER_ID_LEN};
 pub use client::{ChannelQuery, ChannelsQuery, Pusher, SendToUser, Trigger, TriggerBatch};
 pub use config::{
     DEFAULT_CLUSTER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Limits, PusherBuilder,

@@ -153,8 +153,8 @@ pub(crate) fn write_signed_query(
     body: Option<&[u8]>,
     timestamp: u64,
 ) -> Result<(), ValidationError> {
-    let mut timestamp_buf = [0u8; 20];
-    let timestamp = decimal(timestamp, &mut timestamp_buf);
+    let mut timestamp_buf = itoa::Buffer::new();
+    let timestamp = timestamp_buf.format(timestamp);
     let mut md5_buf = [0u8; 32];
     let md5 = body.map(|body| hex_into(&Md5::digest(body), &mut md5_buf));
     // The signer's own parameters, already in sorted order. Without caller parameters (every
@@ -229,29 +229,11 @@ pub(crate) fn write_signed_query(
 }
 
 /// Lower-case hex of `bytes` in `buf`, which must be exactly twice as long.
-pub(crate) fn hex_into<'b>(bytes: &[u8], buf: &'b mut [u8]) -> &'b str {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (byte, pair) in bytes.iter().zip(buf.chunks_exact_mut(2)) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0xf)];
-    }
+fn hex_into<'b>(bytes: &[u8], buf: &'b mut [u8]) -> &'b str {
+    hex::encode_to_slice(bytes, buf)
+        .unwrap_or_else(|_| unreachable!("callers pass a buffer twice the digest's length"));
     // Only ASCII hex digits were written.
     std::str::from_utf8(buf).unwrap_or_else(|_| unreachable!("hex digits are ASCII"))
-}
-
-/// `n` in decimal, written at the end of `buf`.
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[start..]).unwrap_or_else(|_| unreachable!("digits are ASCII"))
 }
 
 #[cfg(test)]
@@ -344,13 +326,10 @@ mod tests {
     }
 
     #[test]
-    fn stack_hex_and_decimal() {
+    fn stack_hex_and_auth_token() {
         let bytes: Vec<u8> = (0..=255).collect();
         let mut buf = vec![0u8; 512];
         assert_eq!(hex_into(&bytes, &mut buf), hex::encode(&bytes));
-        for n in [0, 7, 10, 1353088179, 5_000_000_000, u64::MAX] {
-            assert_eq!(decimal(n, &mut [0u8; 20]), n.to_string());
-        }
         let creds = Credentials::new("key", "secret");
         let parts: [&[u8]; 3] = [b"1.2", b":", b"private-a"];
         let hex = creds.sign_hex(&parts);

@@ -103,6 +103,30 @@ use http_body_util::BodyExt;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
+/// `tower::Service` for a built-in transport: always ready, and each call clones the transport
+/// (cheap: clones share the connection pool) into a boxed future of its `send`.
+macro_rules! service_via_send {
+    ($transport:ty) => {
+        impl tower::Service<http::Request<bytes::Bytes>> for $transport {
+            type Response = http::Response<$crate::transport::ResponseBody>;
+            type Error = $crate::transport::SendError;
+            type Future = $crate::transport::BoxFuture<Result<Self::Response, Self::Error>>;
+
+            fn poll_ready(
+                &mut self,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Result<(), Self::Error>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn call(&mut self, request: http::Request<bytes::Bytes>) -> Self::Future {
+                let this = self.clone();
+                Box::pin(async move { this.send(request).await })
+            }
+        }
+    };
+}
+
 #[cfg(feature = "hyper")]
 mod hyper_impl;
 #[cfg(feature = "hyper")]
@@ -377,20 +401,7 @@ fn reqwest_error(e: reqwest::Error) -> SendError {
     }
 }
 
-impl Service<http::Request<Bytes>> for ReqwestTransport {
-    type Response = http::Response<ResponseBody>;
-    type Error = SendError;
-    type Future = BoxFuture<Result<Self::Response, SendError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), SendError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<Bytes>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { this.send(request).await })
-    }
-}
+service_via_send!(ReqwestTransport);
 
 type Custom = BoxCloneSyncService<http::Request<Bytes>, http::Response<ResponseBody>, SendError>;
 

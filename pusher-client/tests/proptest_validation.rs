@@ -1,5 +1,5 @@
-//! Property tests of name validation: `ChannelName`, `SocketId`, `UserId`, and the same rules
-//! applied by the client's calls before anything is sent. Arbitrary strings never panic;
+//! Property tests of name validation: channel names, socket ids and user ids as the client's
+//! calls check them before anything is signed or sent. Arbitrary strings never panic;
 //! strings of the valid grammar are accepted; a string with any character outside the grammar
 //! is refused.
 //!
@@ -17,7 +17,9 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 use proptest::prelude::*;
-use pusher_client::{ChannelName, Error, MAX_USER_ID_LEN, Pusher, SocketId, UserId};
+use pusher_client::{
+    ChannelAuth, ChannelAuthRequest, Error, MAX_USER_ID_LEN, PresenceMember, Pusher,
+};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 
@@ -231,6 +233,17 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     &RUNTIME
 }
 
+/// Channel authorization, which checks the socket id, the channel name and a presence
+/// member's user id (synchronously: nothing is sent).
+fn authorize(
+    pusher: &Pusher,
+    socket: &str,
+    channel: &str,
+    member: Option<&PresenceMember>,
+) -> Result<ChannelAuth, Error> {
+    pusher.authorize_channel(&ChannelAuthRequest::new(socket, channel), member)
+}
+
 /// `Ok` when valid, `Error::Validation` when not; anything else is a failure.
 fn expect(result: Result<(), Error>, valid: bool, what: &str) -> Result<(), TestCaseError> {
     match (result, valid) {
@@ -250,32 +263,25 @@ proptest! {
 
     /// Arbitrary strings: never a panic, and accepted exactly when the grammar says so.
     #[test]
-    fn newtypes_follow_the_grammar(
+    fn validation_follows_the_grammar(
         channel in channel_like(),
         socket in socket_like(),
         user in user_like(),
     ) {
-        let parsed = ChannelName::new(channel.as_str());
-        prop_assert_eq!(parsed.is_ok(), channel_ok(&channel), "{:?}: {:?}", channel, parsed);
-        if let Ok(name) = parsed {
-            prop_assert_eq!(name.as_str(), channel.as_str());
-            prop_assert_eq!(name.to_string(), channel.clone());
-        } else {
-            prop_assert!(channel.parse::<ChannelName>().is_err());
-            prop_assert!(serde_json::from_value::<ChannelName>(channel.clone().into()).is_err());
-        }
-        let parsed = SocketId::new(socket.as_str());
+        let pusher = pusher();
+        let signed = pusher.trigger(channel.as_str(), "e", "{}").sign();
+        let channel_valid = channel_ok(&channel) && channel.chars().count() <= MAX_CHANNEL;
+        prop_assert_eq!(signed.is_ok(), channel_valid, "{:?}: {:?}", channel, signed);
+        let parsed = authorize(&pusher, &socket, "private-a", None);
         prop_assert_eq!(parsed.is_ok(), socket_ok(&socket), "{:?}: {:?}", socket, parsed);
-        if parsed.is_err() {
-            prop_assert!(serde_json::from_value::<SocketId>(socket.clone().into()).is_err());
-        }
-        let parsed = UserId::new(user.as_str());
+        let member = PresenceMember::new(user.as_str());
+        let parsed = authorize(&pusher, "1.1", "presence-a", Some(&member));
         prop_assert_eq!(parsed.is_ok(), user_ok(&user), "{:?}: {:?}", user, parsed);
         // Error messages stay bounded whatever the input's size (the value is cut to 64
         // characters, each escaped to at most 10).
         for e in [
-            ChannelName::new(channel.repeat(200)).err(),
-            SocketId::new(socket.repeat(200)).err(),
+            authorize(&pusher, "1.1", &channel.repeat(200), None).err(),
+            authorize(&pusher, &socket.repeat(200), "private-a", None).err(),
         ]
         .into_iter()
         .flatten()
@@ -287,9 +293,15 @@ proptest! {
     /// Strings from the grammar are accepted and kept as given.
     #[test]
     fn valid_names_accepted(channel in valid_channel(), socket in valid_socket(), user in valid_user()) {
-        prop_assert_eq!(ChannelName::new(channel.as_str()).unwrap().into_string(), channel);
-        prop_assert_eq!(SocketId::new(socket.as_str()).unwrap().to_string(), socket);
-        prop_assert_eq!(UserId::new(user.as_str()).unwrap().to_string(), user);
+        let pusher = pusher();
+        let signed = pusher.trigger(channel.as_str(), "e", "{}").sign().unwrap();
+        let body: serde_json::Value = serde_json::from_slice(signed.body()).unwrap();
+        prop_assert_eq!(&body["channels"][0], &serde_json::Value::from(channel));
+        prop_assert!(authorize(&pusher, &socket, "private-a", None).is_ok());
+        let member = PresenceMember::new(user.as_str());
+        let answer = authorize(&pusher, "1.1", "presence-a", Some(&member)).unwrap();
+        let data: serde_json::Value = serde_json::from_str(answer.channel_data().unwrap()).unwrap();
+        prop_assert_eq!(&data["user_id"], &serde_json::Value::from(user));
     }
 
     /// One character from outside the grammar, anywhere, and the value is refused.
@@ -303,12 +315,14 @@ proptest! {
         control in any::<char>().prop_filter("a control character", |c| c.is_control()),
         at in any::<prop::sample::Index>(),
     ) {
+        let pusher = pusher();
         let bad = insert(&channel, at, bad_channel_char);
-        prop_assert!(ChannelName::new(bad.as_str()).is_err(), "{:?}", bad);
+        prop_assert!(pusher.trigger(bad.as_str(), "e", "{}").sign().is_err(), "{:?}", bad);
         let bad = insert(&socket, at, bad_socket_char);
-        prop_assert!(SocketId::new(bad.as_str()).is_err(), "{:?}", bad);
+        prop_assert!(authorize(&pusher, &bad, "private-a", None).is_err(), "{:?}", bad);
         let bad = insert(&user, at, control);
-        prop_assert!(UserId::new(bad.as_str()).is_err(), "{:?}", bad);
+        let member = PresenceMember::new(bad.as_str());
+        prop_assert!(authorize(&pusher, "1.1", "presence-a", Some(&member)).is_err(), "{:?}", bad);
     }
 
     /// Triggering checks channel, event and socket id before sending: sent exactly when all

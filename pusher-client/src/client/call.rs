@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT as UA};
 use http::{Method, Uri};
 use http_body::Body as _;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 
 use super::{MAX_RESPONSE_BYTES, Pusher, USER_AGENT};
@@ -377,39 +378,21 @@ impl From<SendError> for ReadError {
     }
 }
 
-/// Reads a body up to [`MAX_RESPONSE_BYTES`]; a single-frame body is not copied.
-async fn read_capped(mut body: ResponseBody) -> Result<Bytes, ReadError> {
+/// Reads a body up to [`MAX_RESPONSE_BYTES`] ([`Limited`]); a single-frame body is not
+/// copied. A declared length over the cap is refused before anything is read.
+async fn read_capped(body: ResponseBody) -> Result<Bytes, ReadError> {
     if body.size_hint().lower() > MAX_RESPONSE_BYTES as u64 {
         return Err(ReadError::TooLarge);
     }
-    let mut first: Option<Bytes> = None;
-    let mut rest: Vec<u8> = Vec::new();
-    while let Some(frame) =
-        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
-    {
-        let Ok(data) = frame?.into_data() else {
-            continue; // trailers
-        };
-        let have = first.as_ref().map_or(0, Bytes::len) + rest.len();
-        if have + data.len() > MAX_RESPONSE_BYTES {
-            return Err(ReadError::TooLarge);
-        }
-        match &first {
-            None => first = Some(data),
-            Some(head) => {
-                if rest.is_empty() {
-                    rest.reserve(head.len() + data.len());
-                    rest.extend_from_slice(head);
-                }
-                rest.extend_from_slice(&data);
-            }
-        }
+    match Limited::new(body, MAX_RESPONSE_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        // Limited boxes both its own error and the body's.
+        Err(e) => match e.downcast::<SendError>() {
+            Ok(e) => Err(ReadError::Send(*e)),
+            Err(e) if e.is::<LengthLimitError>() => Err(ReadError::TooLarge),
+            Err(e) => Err(ReadError::Send(SendError::other(e))),
+        },
     }
-    Ok(if rest.is_empty() {
-        first.unwrap_or_default()
-    } else {
-        Bytes::from(rest)
-    })
 }
 
 fn method_name(method: &Method) -> &'static str {

@@ -26,6 +26,20 @@ use crate::retry::RetryPolicy;
 use crate::signing::{self, Credentials};
 use crate::transport::Transport;
 
+/// `IntoFuture` for a request being prepared: awaiting it calls its `send`, boxed so the
+/// future can be named (`Output` is what `send` returns).
+macro_rules! into_future_via_send {
+    ($($request:ty => $output:ty),* $(,)?) => {$(
+        impl std::future::IntoFuture for $request {
+            type Output = Result<$output, $crate::Error>;
+            type IntoFuture = $crate::client::BoxFuture<'static, Self::Output>;
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    )*};
+}
+
 mod call;
 mod query;
 mod trigger;
@@ -236,7 +250,8 @@ impl Pusher {
     ///
     /// The event travels on the channel `#server-to-user-{user_id}`, so an id outside the
     /// channel-name alphabet (`A-Z a-z 0-9 _ - = @ , . ;`) or too long for it is refused with a
-    /// [`ValidationError`] before anything is sent (see [`UserId`](crate::UserId)).
+    /// [`ValidationError`] before anything is sent (see
+    /// [`ValidationError::UserIdInvalidChar`]).
     ///
     /// ```
     /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {
@@ -265,7 +280,8 @@ impl Pusher {
     /// Disconnects every connection of one signed-in user.
     ///
     /// They may reconnect unless your user authentication refuses them. A user id that no
-    /// signed-in user can have (see [`UserId`](crate::UserId)) is refused before sending.
+    /// signed-in user can have (see [`ValidationError::UserIdInvalidChar`]) is refused before
+    /// sending.
     ///
     /// ```
     /// # async fn run(pusher: pusher_client::Pusher) -> Result<(), pusher_client::Error> {

@@ -1,10 +1,8 @@
 //! Channel queries: the occupied channels, and one channel's state.
 
-use std::future::IntoFuture;
-
+use super::Pusher;
 use super::call::{Call, parse};
 use super::trigger::check_info;
-use super::{BoxFuture, Pusher};
 use crate::channel::{self, PRESENCE_PREFIX};
 use crate::error::{Error, ValidationError};
 use crate::event::Info;
@@ -68,13 +66,7 @@ impl ChannelsQuery {
     }
 }
 
-impl IntoFuture for ChannelsQuery {
-    type Output = Result<ChannelList, Error>;
-    type IntoFuture = BoxFuture<'static, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+into_future_via_send!(ChannelsQuery => ChannelList);
 
 /// A channel query being prepared; made by [`Pusher::channel`]. Await it to send it.
 #[must_use = "a query does nothing until it is awaited"]
@@ -107,10 +99,4 @@ impl ChannelQuery {
     }
 }
 
-impl IntoFuture for ChannelQuery {
-    type Output = Result<ChannelInfo, Error>;
-    type IntoFuture = BoxFuture<'static, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+into_future_via_send!(ChannelQuery => ChannelInfo);

@@ -2,12 +2,11 @@
 //! all validated by [`Pusher::prepare_event`].
 
 use std::borrow::Cow;
-use std::future::IntoFuture;
 
 use serde::Serialize;
 
+use super::Pusher;
 use super::call::{Call, parse};
-use super::{BoxFuture, Pusher};
 use crate::channel::{self, ENCRYPTED_PREFIX, PRESENCE_PREFIX, USER_CHANNEL_PREFIX};
 use crate::encryption;
 use crate::error::{Error, ValidationError};
@@ -337,13 +336,7 @@ impl Trigger {
     }
 }
 
-impl IntoFuture for Trigger {
-    type Output = Result<TriggerResponse, Error>;
-    type IntoFuture = BoxFuture<'static, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+into_future_via_send!(Trigger => TriggerResponse);
 
 /// A batch trigger being prepared; made by [`Pusher::trigger_batch`]. Await it (or call
 /// [`send`](Self::send)) to validate and send it.
@@ -371,13 +364,7 @@ impl TriggerBatch {
     }
 }
 
-impl IntoFuture for TriggerBatch {
-    type Output = Result<BatchResponse, Error>;
-    type IntoFuture = BoxFuture<'static, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+into_future_via_send!(TriggerBatch => BatchResponse);
 
 /// An event for one signed-in user, being prepared; made by [`Pusher::send_to_user`]. Await
 /// it (or call [`send`](Self::send)) to validate and send it.
@@ -415,10 +402,4 @@ impl SendToUser {
     }
 }
 
-impl IntoFuture for SendToUser {
-    type Output = Result<TriggerResponse, Error>;
-    type IntoFuture = BoxFuture<'static, Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+into_future_via_send!(SendToUser => TriggerResponse);

@@ -24,7 +24,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower::{Service, ServiceExt};
 
-use super::{BoxFuture, ResponseBody, SendError};
+use super::{ResponseBody, SendError};
 use crate::config::DEFAULT_CONNECT_TIMEOUT;
 use crate::error::ConfigError;
 
@@ -350,20 +350,7 @@ impl Body for PooledBody {
     }
 }
 
-impl Service<http::Request<Bytes>> for HyperTransport {
-    type Response = http::Response<ResponseBody>;
-    type Error = SendError;
-    type Future = BoxFuture<Result<Self::Response, SendError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), SendError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<Bytes>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { this.send(request).await })
-    }
-}
+service_via_send!(HyperTransport);
 
 /// Configures a [`HyperTransport`]. Made by [`HyperTransport::builder`].
 #[derive(Debug, Clone)]
