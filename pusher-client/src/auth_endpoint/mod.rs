@@ -301,9 +301,10 @@ impl AuthEndpoint {
     /// The answer to a user authentication request, given your grant: 400 if malformed (bad
     /// socket id) or if the granted user id cannot be reached (a character outside
     /// `A-Z a-z 0-9 _ - = @ , . ;` or too long for its `#server-to-user-{id}` channel: see
-    /// [`UserId`](crate::UserId)), 403 on [`UserGrant::Deny`], 500 if the user data is otherwise
-    /// invalid (e.g. an empty id; [`AuthReply::internal_error`], the detail logged at `error`),
-    /// otherwise 200 with `{auth, user_data}`.
+    /// [`ValidationError::UserIdInvalidChar`](crate::ValidationError::UserIdInvalidChar)), 403
+    /// on [`UserGrant::Deny`], 500 if the user data is otherwise invalid (e.g. an empty id;
+    /// [`AuthReply::internal_error`], the detail logged at `error`), otherwise 200 with
+    /// `{auth, user_data}`.
     ///
     /// ```
     /// use pusher_client::{AuthEndpoint, Pusher, UserAuthRequest, UserData, UserGrant};
