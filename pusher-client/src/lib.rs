@@ -214,6 +214,23 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The source, one concern a module (keep this list in step with the tree):
+//   client/       the `Pusher` client: `mod` (the handle, settings access), `call` (one request
+//                 pipeline: sign, send, read, retry), `trigger` (trigger, batch, send-to-user
+//                 builders), `query` (channel queries)
+//   config/       `PusherBuilder`: `mod` (settings), `limits`, `pusher_url`, `env`, `build`
+//   signing       the HMAC signature of API requests; `signed`: signed requests handed back
+//   transport     what carries a request (reqwest; `transport/hyper_impl` behind `hyper`)
+//   retry         which failures are retried, and the waits in between
+//   channel       name rules for channels, sockets, users and events
+//   event         what a trigger carries (`Data`, `Info`, `BatchEvent`)
+//   response      typed answers of the API; `error`: every error type
+//   encryption    end-to-end encryption for `private-encrypted-` channels
+//   auth          channel authorization and user authentication (the signatures, the JSON)
+//   auth_endpoint/ the framework-free auth routes the adapters drive: `mod` (`AuthEndpoint`,
+//                 grants), `reply`, `body`, `form`, `json` (parsing what pusher-js posts)
+//   webhook/      webhooks: `mod` (verify), `signature`, `event` (typed events), `parse`, `error`
+//   webhook_rejection  the answer a webhook route gives, decided once for both adapters
 mod auth;
 mod auth_endpoint;
 mod channel;
