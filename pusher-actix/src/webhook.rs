@@ -1,4 +1,9 @@
 //! The [`VerifiedWebhook`] extractor and its [`WebhookRejection`].
+//!
+//! The other adapter has a `VerifiedWebhook` of the same shape (newtype, `into_inner`, `Deref`):
+//! each framework's extractor trait can only be implemented on a type of the adapter's own (the
+//! orphan rule), so the wrapper is repeated; what it does (headers, limits, verification, the
+//! answers) lives once in `pusher-client`.
 
 use std::fmt;
 use std::future::Future;
