@@ -232,6 +232,36 @@ fn header_text(
 ///     }
 /// }
 /// ```
+///
+/// axum implements that `Result` extractor for the default extraction only, so with an
+/// `Arc<AppState>` router state (see [`PusherState`](crate::PusherState)) take the request and
+/// run the extractor yourself:
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use axum::extract::{FromRef, FromRequest, Request, State};
+/// use axum::http::StatusCode;
+/// use pusher_axum::{Pusher, VerifiedWebhook};
+///
+/// #[derive(FromRef)]
+/// struct AppState {
+///     pusher: Pusher,
+/// }
+///
+/// async fn webhooks(State(app): State<Arc<AppState>>, request: Request) -> StatusCode {
+///     match VerifiedWebhook::<pusher_axum::Webhook>::from_request(request, &app).await {
+///         Ok(VerifiedWebhook(webhook)) => StatusCode::NO_CONTENT,
+///         Err(rejection) => rejection.status(),
+///     }
+/// }
+///
+/// let state = Arc::new(AppState { pusher: Pusher::builder("1", "key", "secret").build()? });
+/// let app: axum::Router = axum::Router::new()
+///     .route("/webhooks", axum::routing::post(webhooks))
+///     .with_state(state);
+/// # Ok::<(), pusher_axum::pusher_client::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookRejection(pub WebhookRejectionReason);
 
