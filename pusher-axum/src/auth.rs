@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,34 +18,32 @@ use pusher_client::{
 };
 
 use crate::body::BodyError;
+use crate::resolver::Resolver;
+use crate::state::PusherState;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// One mounted endpoint with the app's closure and extractor types erased: the whole answer to
 /// one HTTP request. Erasing the endpoint rather than each `decide` call costs one boxed future
 /// per request, and the extractor needs no shared (`Arc`/`Mutex`) slot.
-/// The router's [`Pusher`] is passed in (found with `FromRef` where the route is built).
-type Endpoint<S> = Arc<dyn Fn(Pusher, Request, S) -> BoxFuture<Response> + Send + Sync>;
+/// The router's [`Pusher`] is found in the state with [`PusherState`], whose marker is known
+/// where the closure is set.
+type Endpoint<S> = Arc<dyn Fn(Request, S) -> BoxFuture<Response> + Send + Sync>;
 
 /// Erases an endpoint's types (see [`Endpoint`]).
-fn erase<S, Fut>(
-    endpoint: impl Fn(Pusher, Request, S) -> Fut + Send + Sync + 'static,
-) -> Endpoint<S>
+fn erase<S, Fut>(endpoint: impl Fn(Request, S) -> Fut + Send + Sync + 'static) -> Endpoint<S>
 where
     Fut: Future<Output = Response> + Send + 'static,
 {
-    Arc::new(move |pusher, request, state| Box::pin(endpoint(pusher, request, state)))
+    Arc::new(move |request, state| Box::pin(endpoint(request, state)))
 }
 
-/// An endpoint as a `POST` route, with the router's [`Pusher`] found through `FromRef`.
+/// An endpoint as a `POST` route.
 fn post_route<S>(endpoint: Endpoint<S>) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
-    Pusher: FromRef<S>,
 {
-    post(move |State(state): State<S>, request: Request| {
-        endpoint(Pusher::from_ref(&state), request, state)
-    })
+    post(move |State(state): State<S>, request: Request| endpoint(request, state))
 }
 
 /// The pusher-js authorization endpoints, ready to [`merge`](Router::merge) into your router.
@@ -61,18 +59,19 @@ where
 ///
 /// A route whose closure is not set is not mounted (so it answers 404, or whatever your
 /// fallback does). The library never calls `with_state`: the routes are a `Router<S>` for your
-/// state `S`, which must give a [`Pusher`] through [`FromRef`] (`.with_state(pusher)`, or an app
-/// state with `#[derive(FromRef)]`).
+/// state `S`, which must hold a [`Pusher`] ([`PusherState`]): `.with_state(pusher)`, an app
+/// state with `#[derive(FromRef)]`, or an `Arc` of that app state.
 ///
 /// # The closures
 ///
-/// A closure has the shape of axum's `middleware::from_fn_with_state`:
-/// `Fn(E, ChannelAuthRequest) -> impl Future<Output = Result<ChannelGrant, R>>` (and
-/// `Fn(E, UserAuthRequest) -> … Result<UserGrant, R>` for users), where
+/// A closure (or `async fn`) has the shape of an axum handler ([`Resolver`]):
+/// `Fn(E1, E2, .., ChannelAuthRequest) -> impl Future<Output = Result<ChannelGrant, R>>` (and
+/// `Fn(E1, .., UserAuthRequest) -> … Result<UserGrant, R>` for users), where
 ///
-/// - `E` is any extractor that works on request parts — `State<Db>`, `HeaderMap`,
-///   `axum_extra::extract::CookieJar`, a session, your own `CurrentUser` — or a tuple of them.
-///   If extracting it fails, its rejection is the response. It must be `Clone`: it is extracted
+/// - `E1`, `E2`, … are 0 to 8 extractors that work on request parts — `State<Db>`,
+///   `HeaderMap`, `axum_extra::extract::CookieJar`, a session, your own `CurrentUser` — (or one
+///   tuple of them). They run in order; if one fails, its rejection is the response. Annotate
+///   each argument's type. For channels they must be `Clone`: they are extracted
 ///   once per HTTP request — in the `begin` step of the core's [`AuthEndpoint::channel`] —
 ///   and cloned for each channel of a batch (and not extracted at all when no channel is
 ///   well-formed). `pusher-actix` differs here, and says why: its extractors need not be
@@ -82,8 +81,8 @@ where
 ///
 /// The closure only sees well-formed requests: the socket id and channel name are checked first
 /// ([`AuthEndpoint::check_channel`]) and a public channel is refused, without calling it (nor
-/// running `E`). The routes are the core's [`AuthEndpoint::channel`] and
-/// [`AuthEndpoint::user`]; this crate only reads the body, runs `E` and turns the answers into
+/// running the extractors). The routes are the core's [`AuthEndpoint::channel`] and
+/// [`AuthEndpoint::user`]; this crate only reads the body, runs the extractors and turns the answers into
 /// responses.
 ///
 /// # Answers
@@ -102,7 +101,7 @@ where
 /// | The body could not be read (e.g. the connection broke) | 400 | `{"error":"the request body could not be read"}` |
 /// | A grant that does not fit the channel (a presence channel without a member), no master key for an encrypted channel | 500 | `{"error":".."}` |
 /// | Batch (`channel_name[0]`, `channel_name[1]`, … or a JSON array) | 200 | `{"<channel>":{"status":200,"data":{..}},"<denied>":{"status":403}}` |
-/// | `E`'s rejection, the closure's error | yours | yours |
+/// | An extractor's rejection, the closure's error | yours | yours |
 ///
 /// Bodies are pusher-js's form-urlencoded (also assumed without a `Content-Type`) or JSON;
 /// unknown fields are ignored. In a batch the closure is called once per well-formed channel, in
@@ -215,21 +214,25 @@ where
     /// Sets who may subscribe to which private, encrypted and presence channels, and mounts the
     /// channel authorization route.
     ///
-    /// `resolve` receives the extractor `E` (see [the closures](Self#the-closures)) and one
+    /// `resolve` receives its extractors (see [the closures](Self#the-closures)) and one
     /// checked [`ChannelAuthRequest`], and returns a [`ChannelGrant`]: `Allow` for a private or
     /// encrypted channel, `Presence(member)` for a presence channel, `Deny` to refuse (403).
+    ///
+    /// Two extractors — a header and the app's database, through `State` — then the request,
+    /// as an axum handler takes them:
     ///
     /// ```
     /// use std::convert::Infallible;
     ///
     /// use axum::extract::{FromRef, State};
+    /// use axum::http::HeaderMap;
     /// use axum::Router;
     /// use pusher_axum::{ChannelAuthRequest, ChannelGrant, Pusher, PusherAuth};
     ///
     /// #[derive(Clone)]
     /// struct Rooms; // your database
     /// impl Rooms {
-    ///     async fn may_join(&self, _channel: &str) -> bool { true }
+    ///     async fn may_join(&self, _user: &str, _channel: &str) -> bool { true }
     /// }
     ///
     /// #[derive(Clone, FromRef)]
@@ -239,13 +242,15 @@ where
     /// }
     ///
     /// let auth = PusherAuth::<AppState>::new().channel(
-    ///     |State(rooms): State<Rooms>, request: ChannelAuthRequest| async move {
-    ///         let grant = if rooms.may_join(&request.channel_name).await {
+    ///     |headers: HeaderMap, State(rooms): State<Rooms>, request: ChannelAuthRequest| async move {
+    ///         let Some(user) = headers.get("x-user-id").and_then(|v| v.to_str().ok()) else {
+    ///             return Ok::<_, Infallible>(ChannelGrant::Deny);
+    ///         };
+    ///         Ok(if rooms.may_join(user, &request.channel_name).await {
     ///             ChannelGrant::Allow
     ///         } else {
     ///             ChannelGrant::Deny
-    ///         };
-    ///         Ok::<_, Infallible>(grant)
+    ///         })
     ///     },
     /// );
     /// let state = AppState {
@@ -255,54 +260,70 @@ where
     /// let app: Router = Router::new().merge(auth).with_state(state);
     /// # Ok::<(), pusher_axum::pusher_client::Error>(())
     /// ```
-    pub fn channel<F, E, Fut, R>(mut self, resolve: F) -> Self
+    pub fn channel<F, Args, M>(mut self, resolve: F) -> Self
     where
-        F: Fn(E, ChannelAuthRequest) -> Fut + Send + Sync + 'static,
-        E: FromRequestParts<S> + Clone + Send + 'static,
-        Fut: Future<Output = Result<ChannelGrant, R>> + Send + 'static,
-        R: IntoResponse + 'static,
+        S: PusherState<M>,
+        F: Resolver<Args, ChannelAuthRequest, Grant = ChannelGrant>,
+        Args: FromRequestParts<S> + Clone + Send + 'static,
     {
         let resolve = Arc::new(resolve);
-        self.channel = Some(erase(move |pusher, request, state| {
-            channel_auth::<S, F, E, Fut, R>(Arc::clone(&resolve), pusher, state, request)
+        self.channel = Some(erase(move |request, state: S| {
+            let pusher = state.pusher();
+            channel_auth::<S, F, Args>(Arc::clone(&resolve), pusher, state, request)
         }));
         self
     }
 
     /// Sets who a connection signs in as, and mounts the user authentication route.
     ///
-    /// `resolve` receives the extractor `E` (see [the closures](Self#the-closures)) and the
+    /// `resolve` receives its extractors (see [the closures](Self#the-closures)) and the
     /// [`UserAuthRequest`] (its socket id already checked), and returns
     /// [`UserGrant::Allow`] with the user's [`UserData`](crate::UserData), or
     /// [`UserGrant::Deny`] (403).
     ///
+    /// With an `Arc<AppState>` state (axum's usual sharing) and two extractors, a cookie jar and
+    /// the state:
+    ///
     /// ```
-    /// use axum::{Router, http::StatusCode};
+    /// use std::sync::Arc;
+    ///
+    /// use axum::{Router, extract::{FromRef, State}, http::StatusCode};
     /// use axum_extra::extract::CookieJar;
     /// use pusher_axum::{Pusher, PusherAuth, UserAuthRequest, UserData, UserGrant};
     ///
-    /// let auth = PusherAuth::<Pusher>::new().user(
-    ///     |jar: CookieJar, _request: UserAuthRequest| async move {
+    /// #[derive(FromRef)]
+    /// struct AppState {
+    ///     pusher: Pusher,
+    ///     banned: Vec<String>,
+    /// }
+    ///
+    /// let auth = PusherAuth::<Arc<AppState>>::new().user(
+    ///     |jar: CookieJar, State(app): State<Arc<AppState>>, _request: UserAuthRequest| async move {
     ///         // The closure's own error type becomes the response: here a bare 401.
     ///         let user = jar.get("user").ok_or(StatusCode::UNAUTHORIZED)?;
+    ///         if app.banned.iter().any(|banned| banned == user.value()) {
+    ///             return Ok(UserGrant::Deny);
+    ///         }
     ///         Ok::<_, StatusCode>(UserGrant::Allow(UserData::new(user.value())))
     ///     },
     /// );
-    /// let app: Router = Router::new()
-    ///     .merge(auth)
-    ///     .with_state(Pusher::builder("1", "key", "secret").build()?);
+    /// let state = Arc::new(AppState {
+    ///     pusher: Pusher::builder("1", "key", "secret").build()?,
+    ///     banned: vec!["mallory".into()],
+    /// });
+    /// let app: Router = Router::new().merge(auth).with_state(state);
     /// # Ok::<(), pusher_axum::pusher_client::Error>(())
     /// ```
-    pub fn user<F, E, Fut, R>(mut self, resolve: F) -> Self
+    pub fn user<F, Args, M>(mut self, resolve: F) -> Self
     where
-        F: Fn(E, UserAuthRequest) -> Fut + Send + Sync + 'static,
-        E: FromRequestParts<S> + Send + 'static,
-        Fut: Future<Output = Result<UserGrant, R>> + Send + 'static,
-        R: IntoResponse + 'static,
+        S: PusherState<M>,
+        F: Resolver<Args, UserAuthRequest, Grant = UserGrant>,
+        Args: FromRequestParts<S> + Send + 'static,
     {
         let resolve = Arc::new(resolve);
-        self.user = Some(erase(move |pusher, request, state| {
-            user_auth::<S, F, E, Fut, R>(Arc::clone(&resolve), pusher, state, request)
+        self.user = Some(erase(move |request, state: S| {
+            let pusher = state.pusher();
+            user_auth::<S, F, Args>(Arc::clone(&resolve), pusher, state, request)
         }));
         self
     }
@@ -335,7 +356,6 @@ where
 impl<S> PusherAuth<S>
 where
     S: Clone + Send + Sync + 'static,
-    Pusher: FromRef<S>,
 {
     /// The routes, as a `Router<S>` to [`merge`](Router::merge) into your app (the same as
     /// `Router::from(auth)`, and what `Router::merge(auth)` does).
@@ -403,17 +423,16 @@ where
 impl<S> From<PusherAuth<S>> for Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    Pusher: FromRef<S>,
 {
     fn from(auth: PusherAuth<S>) -> Self {
         auth.into_router()
     }
 }
 
-/// `POST /pusher/auth`: the core's [`AuthEndpoint::channel`], extracting the app's `E` in its
+/// `POST /pusher/auth`: the core's [`AuthEndpoint::channel`], extracting the app's extractors in its
 /// `begin` step — once per request, only when some channel is well-formed — and cloning it for
 /// each channel of a batch.
-async fn channel_auth<S, F, E, Fut, R>(
+async fn channel_auth<S, F, Args>(
     resolve: Arc<F>,
     pusher: Pusher,
     state: S,
@@ -421,10 +440,8 @@ async fn channel_auth<S, F, E, Fut, R>(
 ) -> Response
 where
     S: Clone + Send + Sync + 'static,
-    F: Fn(E, ChannelAuthRequest) -> Fut + Send + Sync + 'static,
-    E: FromRequestParts<S> + Clone + Send + 'static,
-    Fut: Future<Output = Result<ChannelGrant, R>> + Send + 'static,
-    R: IntoResponse + 'static,
+    F: Resolver<Args, ChannelAuthRequest, Grant = ChannelGrant>,
+    Args: FromRequestParts<S> + Clone + Send + 'static,
 {
     let (mut parts, content_type, body) = match read_body(request).await {
         Ok(read) => read,
@@ -432,11 +449,11 @@ where
     };
     let reply = AuthEndpoint::new(pusher)
         .channel(raw(content_type.as_ref()), &body, move || async move {
-            let extracted = E::from_request_parts(&mut parts, &state)
+            let extracted = Args::from_request_parts(&mut parts, &state)
                 .await
                 .map_err(IntoResponse::into_response)?;
             Ok::<_, Response>(move |request| {
-                let decided = resolve(extracted.clone(), request);
+                let decided = resolve.resolve(extracted.clone(), request);
                 async move { decided.await.map_err(IntoResponse::into_response) }
             })
         })
@@ -444,9 +461,9 @@ where
     respond("channel", reply)
 }
 
-/// `POST /pusher/user-auth`: the core's [`AuthEndpoint::user`], extracting the app's `E` only
+/// `POST /pusher/user-auth`: the core's [`AuthEndpoint::user`], extracting the app's extractors only
 /// once the socket id is known to be well-formed.
-async fn user_auth<S, F, E, Fut, R>(
+async fn user_auth<S, F, Args>(
     resolve: Arc<F>,
     pusher: Pusher,
     state: S,
@@ -454,10 +471,8 @@ async fn user_auth<S, F, E, Fut, R>(
 ) -> Response
 where
     S: Clone + Send + Sync + 'static,
-    F: Fn(E, UserAuthRequest) -> Fut + Send + Sync + 'static,
-    E: FromRequestParts<S> + Send + 'static,
-    Fut: Future<Output = Result<UserGrant, R>> + Send + 'static,
-    R: IntoResponse + 'static,
+    F: Resolver<Args, UserAuthRequest, Grant = UserGrant>,
+    Args: FromRequestParts<S> + Send + 'static,
 {
     let (mut parts, content_type, body) = match read_body(request).await {
         Ok(read) => read,
@@ -465,10 +480,11 @@ where
     };
     let reply = AuthEndpoint::new(pusher)
         .user(raw(content_type.as_ref()), &body, |request| async move {
-            let extracted = E::from_request_parts(&mut parts, &state)
+            let extracted = Args::from_request_parts(&mut parts, &state)
                 .await
                 .map_err(IntoResponse::into_response)?;
-            resolve(extracted, request)
+            resolve
+                .resolve(extracted, request)
                 .await
                 .map_err(IntoResponse::into_response)
         })

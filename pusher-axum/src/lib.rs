@@ -14,8 +14,8 @@
 //! ## 1. The client as state
 //!
 //! Build one [`Pusher`] at start-up. Everything in this crate finds it through axum's
-//! [`FromRef`](axum::extract::FromRef), so it works whether the client *is* the router's state
-//! or one field of your app state:
+//! [`FromRef`](axum::extract::FromRef) ([`PusherState`]), so it works whether the client *is*
+//! the router's state, one field of your app state, or one field of an `Arc`-shared app state:
 //!
 //! ```
 //! use axum::{Json, Router, extract::{FromRef, State}, http::StatusCode, routing::post};
@@ -46,6 +46,10 @@
 //! let app: Router = Router::new().route("/messages", post(send)).with_state(pusher);
 //! # Ok::<(), pusher_client::Error>(())
 //! ```
+//!
+//! An `Arc` of such an app state, as axum's documentation shares state
+//! (`.with_state(Arc::new(AppState { .. }))`), works as well: see [`PusherState`] and
+//! [`state`]. Handlers then take `State<Arc<AppState>>`.
 //!
 //! `Pusher` is cheap to clone and all clones share one connection pool. In a real app, build it
 //! with [`Pusher::from_env`] (reads `PUSHER_URL`, or `PUSHER_APP_ID`, `PUSHER_KEY`, …).
@@ -87,8 +91,9 @@
 //! ## 3. Authorization routes for pusher-js
 //!
 //! pusher-js asks your server before it subscribes to a private, encrypted or presence channel,
-//! and when it signs a user in. [`PusherAuth`] answers both; you give it closures that take any
-//! axum extractor (here a cookie jar) and the parsed request, and return a grant:
+//! and when it signs a user in. [`PusherAuth`] answers both; you give it closures that take,
+//! like axum handlers, 0 to 8 extractors (here a cookie jar) and then the parsed request, and
+//! return a grant ([`Resolver`]):
 //!
 //! ```
 //! use std::convert::Infallible;
@@ -154,6 +159,8 @@
 
 mod auth;
 mod body;
+mod resolver;
+pub mod state;
 mod webhook;
 
 /// The README's code blocks, compiled as doctests so they cannot drift from the API.
@@ -164,6 +171,8 @@ pub struct ReadmeDoctests;
 pub use pusher_client;
 
 pub use auth::PusherAuth;
+pub use resolver::Resolver;
+pub use state::PusherState;
 pub use webhook::{VerifiedWebhook, WebhookRejection};
 
 pub use pusher_client::{

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,6 +18,7 @@ use pusher_client::{
 };
 
 use crate::body::BodyError;
+use crate::state::ViaArc;
 use serde::de::DeserializeOwned;
 
 /// A webhook from Pusher, verified before your handler runs.
@@ -34,9 +36,10 @@ use serde::de::DeserializeOwned;
 ///    ([`Pusher::verify_webhook_as`]: constant time, key rotation, optional maximum age)
 ///    and parses the body as `T` — [`Webhook`] by default, or any `Deserialize` type of yours.
 ///
-/// Being a body extractor, it must be the last argument of the handler. It needs
-/// `Pusher: FromRef<S>` for the router state `S`: true for `.with_state(pusher)` and for an app
-/// state that `#[derive(FromRef)]`s a `Pusher` field. Any refusal is a [`WebhookRejection`].
+/// Being a body extractor, it must be the last argument of the handler. It needs a router state
+/// that holds the client ([`PusherState`](crate::PusherState)): `.with_state(pusher)`, an app
+/// state that `#[derive(FromRef)]`s a `Pusher` field, or an `Arc` of such an app state
+/// (`.with_state(Arc::new(AppState { .. }))`). Any refusal is a [`WebhookRejection`].
 ///
 /// ```
 /// use axum::{Router, routing::post};
@@ -126,30 +129,54 @@ where
     type Rejection = WebhookRejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let result = verify(req, state).await;
-        if let Err(rejection) = &result {
-            // The full reason, with its advice (such as which builder setting adds a key), is
-            // for the operator; the response carries only its category (`body_text`). Anyone
-            // can post to a webhook URL, so a refusal is logged at `debug`: a flood of forged
-            // requests must not flood the log (turn on `pusher_axum=debug` to see why Pusher's
-            // own webhooks are refused, e.g. after a secret rotation).
-            tracing::debug!(
-                status = rejection.status().as_u16(),
-                reason = %rejection,
-                "pusher webhook rejected"
-            );
-        }
-        result.map(VerifiedWebhook)
+        extract(req, Pusher::from_ref(state)).await
     }
 }
 
-async fn verify<S, T>(req: Request, state: &S) -> Result<T, WebhookRejection>
+/// The extractor for an `Arc<AppState>` router state (axum's usual way to share state), with
+/// `Pusher: FromRef<AppState>`: see [`PusherState`](crate::PusherState). The marker
+/// [`ViaArc`] keeps this impl apart from the one above; it is inferred, so a handler takes
+/// `VerifiedWebhook` alike in both cases. (Only `Result<VerifiedWebhook, WebhookRejection>`, which
+/// axum implements for the default marker alone, needs the `FromRef` state: with an `Arc` state,
+/// take the `Request` and call `VerifiedWebhook::from_request(request, &state)`.)
+impl<A, T> FromRequest<Arc<A>, ViaArc> for VerifiedWebhook<T>
 where
-    S: Send + Sync,
-    Pusher: FromRef<S>,
+    A: Send + Sync,
+    Pusher: FromRef<A>,
     T: DeserializeOwned,
 {
-    let pusher = Pusher::from_ref(state);
+    type Rejection = WebhookRejection;
+
+    async fn from_request(req: Request, state: &Arc<A>) -> Result<Self, Self::Rejection> {
+        extract(req, Pusher::from_ref(&**state)).await
+    }
+}
+
+/// Both extractor impls: verifies, and logs a refusal.
+async fn extract<T: DeserializeOwned>(
+    req: Request,
+    pusher: Pusher,
+) -> Result<VerifiedWebhook<T>, WebhookRejection> {
+    let result = verify(req, &pusher).await;
+    if let Err(rejection) = &result {
+        // The full reason, with its advice (such as which builder setting adds a key), is
+        // for the operator; the response carries only its category (`body_text`). Anyone
+        // can post to a webhook URL, so a refusal is logged at `debug`: a flood of forged
+        // requests must not flood the log (turn on `pusher_axum=debug` to see why Pusher's
+        // own webhooks are refused, e.g. after a secret rotation).
+        tracing::debug!(
+            status = rejection.status().as_u16(),
+            reason = %rejection,
+            "pusher webhook rejected"
+        );
+    }
+    result.map(VerifiedWebhook)
+}
+
+async fn verify<T>(req: Request, pusher: &Pusher) -> Result<T, WebhookRejection>
+where
+    T: DeserializeOwned,
+{
     // The headers first: a request that is missing one, names a key this client does not
     // accept or carries a malformed signature is refused without reading its body.
     let key = header_text(req.headers(), WEBHOOK_KEY_HEADER)?;
@@ -209,6 +236,36 @@ fn header_text(
 ///         Err(rejection) => rejection.status(),
 ///     }
 /// }
+/// ```
+///
+/// axum implements that `Result` extractor for the default extraction only, so with an
+/// `Arc<AppState>` router state (see [`PusherState`](crate::PusherState)) take the request and
+/// run the extractor yourself:
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use axum::extract::{FromRef, FromRequest, Request, State};
+/// use axum::http::StatusCode;
+/// use pusher_axum::{Pusher, VerifiedWebhook};
+///
+/// #[derive(FromRef)]
+/// struct AppState {
+///     pusher: Pusher,
+/// }
+///
+/// async fn webhooks(State(app): State<Arc<AppState>>, request: Request) -> StatusCode {
+///     match VerifiedWebhook::<pusher_axum::Webhook>::from_request(request, &app).await {
+///         Ok(VerifiedWebhook(webhook)) => StatusCode::NO_CONTENT,
+///         Err(rejection) => rejection.status(),
+///     }
+/// }
+///
+/// let state = Arc::new(AppState { pusher: Pusher::builder("1", "key", "secret").build()? });
+/// let app: axum::Router = axum::Router::new()
+///     .route("/webhooks", axum::routing::post(webhooks))
+///     .with_state(state);
+/// # Ok::<(), pusher_axum::pusher_client::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookRejection(pub WebhookRejectionReason);
