@@ -225,6 +225,28 @@ fn info_object(info: impl Serialize) -> Result<Map<String, Value>, ValidationErr
     }
 }
 
+/// Refuses a `user_info` given through an infallible `with_user_info` that is not an object:
+/// the check those methods defer to signing time.
+fn check_info_object(info: Option<&Value>) -> Result<(), ValidationError> {
+    match info {
+        None | Some(Value::Object(_)) => Ok(()),
+        Some(other) => Err(ValidationError::InvalidUserData {
+            field: "user_info".into(),
+            reason: format!("it must be a JSON object; got {}", json_kind(other)),
+        }),
+    }
+}
+
+/// Reads an optional `user_info`, which must be an object (or `null`, read as absent).
+fn object_only<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Ok(Option::<Map<String, Value>>::deserialize(d)?.map(Value::Object))
+}
+
+/// The object in a stored `user_info`.
+fn as_object(info: Option<&Value>) -> Option<&Map<String, Value>> {
+    info.and_then(Value::as_object)
+}
+
 fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -248,20 +270,25 @@ fn json_kind(value: &Value) -> &'static str {
 /// use pusher_client::PresenceMember;
 /// use serde_json::json;
 ///
-/// let member = PresenceMember::new(42u64).user_info(json!({"name": "Ada"}))?;
+/// let member = PresenceMember::new(42u64).with_user_info(json!({"name": "Ada"}));
 /// assert_eq!(member.user_id(), "42");
 /// assert_eq!(
 ///     serde_json::to_string(&member).unwrap(),
 ///     r#"{"user_id":"42","user_info":{"name":"Ada"}}"#
 /// );
 /// assert!(PresenceMember::new("42").user_info(json!(["not", "an", "object"])).is_err());
-/// # Ok::<(), pusher_client::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresenceMember {
     user_id: MemberId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    user_info: Option<Map<String, Value>>,
+    /// An object, unless [`with_user_info`](Self::with_user_info) was given something else
+    /// (refused when signing).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object_only"
+    )]
+    user_info: Option<Value>,
 }
 
 impl PresenceMember {
@@ -279,8 +306,12 @@ impl PresenceMember {
         }
     }
 
-    /// Sets what other members see about this one. It must serialise to a JSON object; anything
-    /// else is refused with [`ValidationError::InvalidUserData`].
+    /// Sets what other members see about this one, from any `Serialize` type. It must
+    /// serialise to a JSON object; anything else (or a serialisation failure, e.g. a map with
+    /// non-string keys) is refused here with [`ValidationError::InvalidUserData`].
+    ///
+    /// For a `json!({..})` literal or a `serde_json::Map`, [`with_user_info`](Self::with_user_info)
+    /// needs no error handling.
     ///
     /// ```
     /// #[derive(serde::Serialize)]
@@ -291,8 +322,40 @@ impl PresenceMember {
     /// # Ok::<(), pusher_client::ValidationError>(())
     /// ```
     pub fn user_info(mut self, info: impl Serialize) -> Result<Self, ValidationError> {
-        self.user_info = Some(info_object(info)?);
+        self.user_info = Some(Value::Object(info_object(info)?));
         Ok(self)
+    }
+
+    /// Sets what other members see about this one from a JSON value, without a `Result`: the
+    /// common case of a `json!({..})` object literal or a `serde_json::Map`.
+    ///
+    /// A `serde_json::Value` cannot fail to serialise, so the only thing to check is that it
+    /// is an object; that check is made by [`Pusher::authorize_channel`] (and the auth
+    /// endpoint, which answers 500 for it), which refuses a non-object with
+    /// [`ValidationError::InvalidUserData`] and signs nothing. A `Map` is always an object.
+    ///
+    /// ```
+    /// use pusher_client::{ChannelAuthRequest, PresenceMember, Pusher};
+    /// use serde_json::json;
+    ///
+    /// let member = PresenceMember::new("ada").with_user_info(json!({"name": "Ada"}));
+    /// assert_eq!(member.info().unwrap()["name"], "Ada");
+    ///
+    /// let mut map = serde_json::Map::new();
+    /// map.insert("name".into(), "Ada".into());
+    /// assert_eq!(PresenceMember::new("ada").with_user_info(map), member);
+    ///
+    /// // Not an object: refused when signing.
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let request = ChannelAuthRequest::new("1.2", "presence-room");
+    /// let bad = PresenceMember::new("ada").with_user_info(json!("Ada"));
+    /// assert!(bad.info().is_none());
+    /// assert!(pusher.authorize_channel(&request, Some(&bad)).is_err());
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn with_user_info(mut self, info: impl Into<Value>) -> Self {
+        self.user_info = Some(info.into());
+        self
     }
 
     /// The user id, as it is sent.
@@ -304,15 +367,15 @@ impl PresenceMember {
         self.user_id.as_str()
     }
 
-    /// The `user_info` object, if set.
+    /// The `user_info` object, if set (`None` also for a non-object given to
+    /// [`with_user_info`](Self::with_user_info), which signing refuses).
     ///
     /// ```
-    /// let member = pusher_client::PresenceMember::new("a").user_info(serde_json::json!({}))?;
+    /// let member = pusher_client::PresenceMember::new("a").with_user_info(serde_json::json!({}));
     /// assert!(member.info().is_some_and(|info| info.is_empty()));
-    /// # Ok::<(), pusher_client::ValidationError>(())
     /// ```
     pub fn info(&self) -> Option<&Map<String, Value>> {
-        self.user_info.as_ref()
+        as_object(self.user_info.as_ref())
     }
 }
 
@@ -330,20 +393,25 @@ impl PresenceMember {
 /// use serde_json::json;
 ///
 /// let user = UserData::new("ada")
-///     .user_info(json!({"name": "Ada Lovelace"}))?
+///     .with_user_info(json!({"name": "Ada Lovelace"}))
 ///     .watchlist(["charles"])
 ///     .field("team", "engines");
 /// assert_eq!(
 ///     serde_json::to_string(&user).unwrap(),
 ///     r#"{"id":"ada","user_info":{"name":"Ada Lovelace"},"watchlist":["charles"],"team":"engines"}"#
 /// );
-/// # Ok::<(), pusher_client::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserData {
     id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    user_info: Option<Map<String, Value>>,
+    /// An object, unless [`with_user_info`](Self::with_user_info) was given something else
+    /// (refused when signing).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object_only"
+    )]
+    user_info: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     watchlist: Option<Vec<String>>,
     #[serde(flatten)]
@@ -369,18 +437,49 @@ impl UserData {
         }
     }
 
-    /// Sets `user_info`. It must serialise to a JSON object; anything else is refused with
+    /// Sets `user_info` from any `Serialize` type. It must serialise to a JSON object;
+    /// anything else (or a serialisation failure) is refused here with
     /// [`ValidationError::InvalidUserData`].
     ///
+    /// For a `json!({..})` literal or a `serde_json::Map`, [`with_user_info`](Self::with_user_info)
+    /// needs no error handling.
+    ///
     /// ```
-    /// let user = pusher_client::UserData::new("ada").user_info(serde_json::json!({"a": 1}))?;
+    /// #[derive(serde::Serialize)]
+    /// struct Profile { a: u32 }
+    ///
+    /// let user = pusher_client::UserData::new("ada").user_info(Profile { a: 1 })?;
     /// assert_eq!(user.info().unwrap()["a"], 1);
     /// assert!(pusher_client::UserData::new("ada").user_info("text").is_err());
     /// # Ok::<(), pusher_client::ValidationError>(())
     /// ```
     pub fn user_info(mut self, info: impl Serialize) -> Result<Self, ValidationError> {
-        self.user_info = Some(info_object(info)?);
+        self.user_info = Some(Value::Object(info_object(info)?));
         Ok(self)
+    }
+
+    /// Sets `user_info` from a JSON value, without a `Result`: the common case of a
+    /// `json!({..})` object literal or a `serde_json::Map`.
+    ///
+    /// The value must be an object; [`Pusher::authenticate_user`] (and the auth endpoint, which
+    /// answers 500 for it) refuses anything else with [`ValidationError::InvalidUserData`] and
+    /// signs nothing.
+    ///
+    /// ```
+    /// use pusher_client::{Pusher, UserAuthRequest, UserData};
+    /// use serde_json::json;
+    ///
+    /// let user = UserData::new("ada").with_user_info(json!({"a": 1}));
+    /// assert_eq!(user.info().unwrap()["a"], 1);
+    ///
+    /// let pusher = Pusher::builder("1", "key", "secret").build()?;
+    /// let bad = UserData::new("ada").with_user_info(json!([1]));
+    /// assert!(pusher.authenticate_user(&UserAuthRequest::new("1.2"), &bad).is_err());
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn with_user_info(mut self, info: impl Into<Value>) -> Self {
+        self.user_info = Some(info.into());
+        self
     }
 
     /// Sets the `watchlist`: the user ids whose online status this user may watch.
@@ -419,13 +518,14 @@ impl UserData {
         &self.id
     }
 
-    /// The `user_info` object, if set.
+    /// The `user_info` object, if set (`None` also for a non-object given to
+    /// [`with_user_info`](Self::with_user_info), which signing refuses).
     ///
     /// ```
     /// assert!(pusher_client::UserData::new("ada").info().is_none());
     /// ```
     pub fn info(&self) -> Option<&Map<String, Value>> {
-        self.user_info.as_ref()
+        as_object(self.user_info.as_ref())
     }
 
     /// The `watchlist`, if set.
@@ -650,7 +750,7 @@ impl Pusher {
     ///
     /// # fn run(pusher: Pusher, form_body: &str) -> Result<(), Box<dyn std::error::Error>> {
     /// let request: ChannelAuthRequest = serde_urlencoded::from_str(form_body)?;
-    /// let member = PresenceMember::new(42u64).user_info(json!({"name": "Ada"}))?;
+    /// let member = PresenceMember::new(42u64).with_user_info(json!({"name": "Ada"}));
     /// let member = request.channel_name.starts_with("presence-").then_some(&member);
     /// let answer = pusher.authorize_channel(&request, member)?;
     /// let body = answer.to_json(); // answer 200 with this JSON body
@@ -659,6 +759,9 @@ impl Pusher {
     /// # run(pusher.clone(), "socket_id=1.2&channel_name=presence-room").unwrap();
     /// # run(pusher, "socket_id=1.2&channel_name=private-room").unwrap();
     /// ```
+    #[doc(alias = "authorizeChannel")]
+    #[doc(alias = "authenticate")]
+    #[doc(alias = "authorize")]
     pub fn authorize_channel(
         &self,
         request: &ChannelAuthRequest,
@@ -693,6 +796,7 @@ impl Pusher {
             }
             (ChannelKind::Presence, Some(member)) => {
                 channel::check_user_id(member.user_id())?;
+                check_info_object(member.user_info.as_ref())?;
                 let channel_data =
                     serde_json::to_string(member).map_err(Error::serialize("presence member"))?;
                 let auth = credentials.auth_token(&[
@@ -746,12 +850,13 @@ impl Pusher {
     ///
     /// # fn run(pusher: Pusher) -> Result<(), Box<dyn std::error::Error>> {
     /// let request: UserAuthRequest = serde_urlencoded::from_str("socket_id=1234.1234")?;
-    /// let user = UserData::new("ada").user_info(json!({"name": "Ada"}))?;
+    /// let user = UserData::new("ada").with_user_info(json!({"name": "Ada"}));
     /// let answer = pusher.authenticate_user(&request, &user)?;
     /// assert_eq!(answer.user_data(), r#"{"id":"ada","user_info":{"name":"Ada"}}"#);
     /// # Ok(()) }
     /// # run(Pusher::builder("1", "key", "secret").build().unwrap()).unwrap();
     /// ```
+    #[doc(alias = "authenticateUser")]
     pub fn authenticate_user(
         &self,
         request: &UserAuthRequest,
@@ -772,6 +877,7 @@ impl Pusher {
             }
             .into());
         }
+        check_info_object(user.user_info.as_ref())?;
         let user_data = serde_json::to_string(user).map_err(Error::serialize("user data"))?;
         let credentials = &self.inner.credentials;
         let auth =
@@ -828,6 +934,63 @@ mod tests {
             assert!(err.to_string().contains(kind), "{err}");
             assert!(err.to_string().contains("user_info"), "{err}");
         }
+    }
+
+    #[test]
+    fn with_user_info_is_infallible_and_checked_when_signing() {
+        let pusher = docs_pusher();
+        let presence = ChannelAuthRequest::new("1.1", "presence-x");
+        let user_req = UserAuthRequest::new("1.1");
+        // An object (literal or Map) signs exactly as the fallible path does.
+        let literal = PresenceMember::new("u").with_user_info(json!({"n": 1}));
+        let typed = PresenceMember::new("u").user_info(json!({"n": 1})).unwrap();
+        let mut map = Map::new();
+        map.insert("n".into(), 1.into());
+        assert_eq!(literal, typed);
+        assert_eq!(PresenceMember::new("u").with_user_info(map.clone()), typed);
+        assert_eq!(
+            pusher.authorize_channel(&presence, Some(&literal)).unwrap(),
+            pusher.authorize_channel(&presence, Some(&typed)).unwrap()
+        );
+        let user = UserData::new("u").with_user_info(map);
+        assert_eq!(user, UserData::new("u").user_info(json!({"n": 1})).unwrap());
+        assert_eq!(
+            pusher
+                .authenticate_user(&user_req, &user)
+                .unwrap()
+                .user_data(),
+            r#"{"id":"u","user_info":{"n":1}}"#
+        );
+        // Anything else is refused at signing time, with the same error the eager path gives.
+        for (value, kind) in [
+            (json!(null), "null"),
+            (json!(true), "a boolean"),
+            (json!(1), "a number"),
+            (json!("s"), "a string"),
+            (json!([]), "an array"),
+        ] {
+            let member = PresenceMember::new("u").with_user_info(value.clone());
+            assert!(member.info().is_none());
+            let err = pusher
+                .authorize_channel(&presence, Some(&member))
+                .unwrap_err();
+            assert!(
+                matches!(&err, Error::Validation(ValidationError::InvalidUserData { field, reason }) if field == "user_info" && reason.contains(kind)),
+                "{err}"
+            );
+            let user = UserData::new("u").with_user_info(value);
+            let err = pusher.authenticate_user(&user_req, &user).unwrap_err();
+            assert!(
+                matches!(&err, Error::Validation(ValidationError::InvalidUserData { field, reason }) if field == "user_info" && reason.contains(kind)),
+                "{err}"
+            );
+        }
+        // Deserialising still insists on an object.
+        assert!(serde_json::from_str::<UserData>(r#"{"id":"u","user_info":"x"}"#).is_err());
+        let user: UserData =
+            serde_json::from_str(r#"{"id":"u","user_info":{"a":1},"team":"t"}"#).unwrap();
+        assert_eq!(user.info().unwrap()["a"], 1);
+        assert_eq!(user.fields()["team"], "t");
     }
 
     #[test]

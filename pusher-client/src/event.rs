@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::ops::BitOr;
+use std::str::FromStr;
 
 use serde::Serialize;
 
@@ -107,6 +108,10 @@ impl From<&serde_json::Value> for Data {
 
 /// Channel attributes to ask the API for: combine with `|`.
 ///
+/// Its wire form is the `info` parameter's value, a comma-separated list of attribute names:
+/// `Display` writes it (empty for [`Info::NONE`]) and `FromStr` reads it back, so a value taken
+/// from a request's query string or a config file converts directly.
+///
 /// ```
 /// use pusher_client::Info;
 ///
@@ -114,6 +119,10 @@ impl From<&serde_json::Value> for Data {
 /// assert!(both.has_user_count());
 /// assert_eq!(both.to_param().as_deref(), Some("subscription_count,user_count"));
 /// assert_eq!(Info::NONE.to_param(), None);
+///
+/// assert_eq!("user_count,subscription_count".parse::<Info>()?, both);
+/// assert_eq!(both.to_string(), "subscription_count,user_count");
+/// # Ok::<(), pusher_client::ParseInfoError>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Info {
@@ -163,6 +172,106 @@ impl Info {
         }
     }
 }
+
+impl fmt::Display for Info {
+    /// The wire form, as [`to_param`](Info::to_param) gives it; the empty string for
+    /// [`Info::NONE`].
+    ///
+    /// ```
+    /// use pusher_client::Info;
+    ///
+    /// assert_eq!(Info::USER_COUNT.to_string(), "user_count");
+    /// assert_eq!(Info::NONE.to_string(), "");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match (self.subscription_count, self.user_count) {
+            (false, false) => "",
+            (true, false) => "subscription_count",
+            (false, true) => "user_count",
+            (true, true) => "subscription_count,user_count",
+        })
+    }
+}
+
+impl FromStr for Info {
+    type Err = ParseInfoError;
+
+    /// Reads the wire form: attribute names separated by commas, in any order.
+    ///
+    /// - Whitespace around each name is ignored, and so are empty items: `""`, `" "` and
+    ///   `"user_count,"` parse (the first two as [`Info::NONE`]).
+    /// - A name given twice counts once.
+    /// - Names are case-sensitive, as the API's are.
+    /// - An unknown name is refused with a [`ParseInfoError`] naming it, rather than dropped:
+    ///   `Info` can only ask for the attributes it knows, and silently asking for less than
+    ///   was written would hide a typo. (Servers that add attributes can still be asked for
+    ///   them through [`Pusher::get`](crate::Pusher::get) with an `info` parameter.)
+    ///
+    /// ```
+    /// use pusher_client::Info;
+    ///
+    /// assert_eq!(" user_count , ".parse::<Info>()?, Info::USER_COUNT);
+    /// assert_eq!("".parse::<Info>()?, Info::NONE);
+    /// let err = "user_count,member_count".parse::<Info>().unwrap_err();
+    /// assert_eq!(err.attribute(), "member_count");
+    /// # Ok::<(), pusher_client::ParseInfoError>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut info = Info::NONE;
+        for name in s.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+            info = info
+                | match name {
+                    "subscription_count" => Info::SUBSCRIPTION_COUNT,
+                    "user_count" => Info::USER_COUNT,
+                    other => {
+                        return Err(ParseInfoError {
+                            attribute: other.to_owned(),
+                        });
+                    }
+                };
+        }
+        Ok(info)
+    }
+}
+
+/// An `info` value named an attribute [`Info`] does not know.
+///
+/// ```
+/// let err = "user_count,bogus".parse::<pusher_client::Info>().unwrap_err();
+/// assert_eq!(err.attribute(), "bogus");
+/// assert_eq!(
+///     err.to_string(),
+///     r#"unknown channel attribute "bogus" in info (known: subscription_count, user_count)"#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseInfoError {
+    attribute: String,
+}
+
+impl ParseInfoError {
+    /// The unknown attribute name, trimmed of surrounding whitespace.
+    ///
+    /// ```
+    /// let err = " Users ".parse::<pusher_client::Info>().unwrap_err();
+    /// assert_eq!(err.attribute(), "Users");
+    /// ```
+    pub fn attribute(&self) -> &str {
+        &self.attribute
+    }
+}
+
+impl fmt::Display for ParseInfoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown channel attribute {:?} in info (known: subscription_count, user_count)",
+            self.attribute
+        )
+    }
+}
+
+impl std::error::Error for ParseInfoError {}
 
 impl BitOr for Info {
     type Output = Info;
@@ -230,5 +339,67 @@ impl BatchEvent {
     /// The payload.
     pub fn data(&self) -> &Data {
         &self.data
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const ALL: [Info; 4] = [
+        Info::NONE,
+        Info::SUBSCRIPTION_COUNT,
+        Info::USER_COUNT,
+        Info {
+            subscription_count: true,
+            user_count: true,
+        },
+    ];
+
+    #[test]
+    fn info_round_trips_through_its_wire_form() {
+        for info in ALL {
+            let wire = info.to_string();
+            assert_eq!(wire.parse::<Info>().unwrap(), info, "{wire:?}");
+            assert_eq!(info.to_param().unwrap_or_default(), wire);
+        }
+    }
+
+    #[test]
+    fn info_parse_table() {
+        let both = Info::SUBSCRIPTION_COUNT | Info::USER_COUNT;
+        for (text, expected) in [
+            ("", Info::NONE),
+            ("   ", Info::NONE),
+            (",", Info::NONE),
+            ("user_count", Info::USER_COUNT),
+            ("subscription_count", Info::SUBSCRIPTION_COUNT),
+            ("user_count,subscription_count", both),
+            ("subscription_count,user_count", both),
+            (" user_count ,\tsubscription_count\n", both),
+            ("user_count,user_count", Info::USER_COUNT),
+            ("user_count,", Info::USER_COUNT),
+            (",,subscription_count", Info::SUBSCRIPTION_COUNT),
+        ] {
+            assert_eq!(text.parse::<Info>(), Ok(expected), "{text:?}");
+        }
+        for (text, unknown) in [
+            ("users", "users"),
+            ("User_Count", "User_Count"),
+            ("user_count,member_count", "member_count"),
+            (
+                "user_count subscription_count",
+                "user_count subscription_count",
+            ),
+            (
+                "user_count;subscription_count",
+                "user_count;subscription_count",
+            ),
+        ] {
+            let err = text.parse::<Info>().unwrap_err();
+            assert_eq!(err.attribute(), unknown, "{text:?}");
+            assert!(err.to_string().contains(unknown), "{err}");
+        }
     }
 }

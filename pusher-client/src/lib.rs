@@ -263,6 +263,7 @@ pub use encryption::MasterKey;
 pub use error::{
     ApiError, ConfigError, CryptoError, Error, TransportError, TransportKind, ValidationError,
 };
+pub use event::ParseInfoError;
 pub use event::{BatchEvent, Data, Info};
 pub use response::{
     BatchResponse, ChannelCounts, ChannelInfo, ChannelList, ChannelSummary, PresenceUser,

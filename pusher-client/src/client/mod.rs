@@ -237,6 +237,7 @@ impl Pusher {
     /// assert_eq!(answer.batch.len(), 2); // one entry per event, because info was asked for
     /// # Ok(()) }
     /// ```
+    #[doc(alias = "triggerBatch")]
     pub fn trigger_batch(&self, events: impl IntoIterator<Item = BatchEvent>) -> TriggerBatch {
         TriggerBatch {
             pusher: self.clone(),
@@ -262,6 +263,7 @@ impl Pusher {
     ///     .await?;
     /// # Ok(()) }
     /// ```
+    #[doc(alias = "sendToUser")]
     pub fn send_to_user(
         &self,
         user_id: impl AsRef<str>,
@@ -288,6 +290,7 @@ impl Pusher {
     /// pusher.terminate_user_connections("user-42").await?;
     /// # Ok(()) }
     /// ```
+    #[doc(alias = "terminateUserConnections")]
     pub async fn terminate_user_connections(&self, user_id: impl AsRef<str>) -> Result<(), Error> {
         let user_id = user_id.as_ref();
         channel::check_addressable_user_id(user_id, self.inner.limits.max_channel_name_len)?;
@@ -315,6 +318,9 @@ impl Pusher {
     /// }
     /// # Ok(()) }
     /// ```
+    #[doc(alias = "channels_info")]
+    #[doc(alias = "get_channels")]
+    #[doc(alias = "getChannels")]
     pub fn channels(&self) -> ChannelsQuery {
         ChannelsQuery {
             pusher: self.clone(),
@@ -336,6 +342,9 @@ impl Pusher {
     /// println!("occupied: {}, users: {:?}", room.occupied, room.user_count);
     /// # Ok(()) }
     /// ```
+    #[doc(alias = "channel_info")]
+    #[doc(alias = "get_channel_info")]
+    #[doc(alias = "getChannelInfo")]
     pub fn channel(&self, name: impl Into<String>) -> ChannelQuery {
         ChannelQuery {
             pusher: self.clone(),
@@ -353,6 +362,10 @@ impl Pusher {
     /// }
     /// # Ok(()) }
     /// ```
+    #[doc(alias = "users_info")]
+    #[doc(alias = "get_users")]
+    #[doc(alias = "get_users_info")]
+    #[doc(alias = "getPresenceUsers")]
     pub async fn users(&self, channel: impl AsRef<str>) -> Result<PresenceUsers, Error> {
         let channel = channel.as_ref();
         channel::check_channel(channel, self.inner.limits.max_channel_name_len)?;
@@ -429,7 +442,7 @@ impl Pusher {
     }
 }
 
-fn check_raw_path(path: &str) -> Result<(), ValidationError> {
+pub(crate) fn check_raw_path(path: &str) -> Result<(), ValidationError> {
     let bad = |reason| ValidationError::InvalidPath {
         path: channel::truncate_for_message(path),
         reason,

@@ -320,7 +320,8 @@ impl Trigger {
     /// ```
     pub fn sign(self) -> Result<SignedRequest, Error> {
         let body = self.body()?;
-        self.pusher.sign_post("/events", body, self.idempotency_key)
+        self.pusher
+            .sign_trigger_post("/events", body, self.idempotency_key)
     }
 
     /// Validates the trigger and serialises its body (encrypting the data when needed).

@@ -68,6 +68,9 @@ impl Pusher {
     /// # Ok(()) }
     /// # run().unwrap();
     /// ```
+    #[doc(alias = "validate_webhook")]
+    #[doc(alias = "validateWebhook")]
+    #[doc(alias = "webhook")]
     pub fn verify_webhook(
         &self,
         key: Option<&str>,
