@@ -363,7 +363,6 @@ impl Pusher {
     /// # Ok(()) }
     /// ```
     #[doc(alias = "users_info")]
-    #[doc(alias = "get_users")]
     #[doc(alias = "get_users_info")]
     #[doc(alias = "getPresenceUsers")]
     pub async fn users(&self, channel: impl AsRef<str>) -> Result<PresenceUsers, Error> {
