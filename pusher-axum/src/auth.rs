@@ -132,8 +132,7 @@ where
 ///     };
 ///     Ok(if request.channel_name.starts_with("presence-") {
 ///         let member = PresenceMember::new(id.as_str())
-///             .user_info(json!({"name": id}))
-///             .expect("an object is valid user_info");
+///             .with_user_info(json!({"name": id}));
 ///         ChannelGrant::Presence(member)
 ///     } else {
 ///         ChannelGrant::Allow

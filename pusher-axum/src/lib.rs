@@ -117,8 +117,7 @@
 //!     };
 //!     if request.channel_name.starts_with("presence-") {
 //!         let member = PresenceMember::new(user.as_str())
-//!             .user_info(json!({"name": user}))
-//!             .expect("an object is valid user_info");
+//!             .with_user_info(json!({"name": user}));
 //!         Ok(ChannelGrant::Presence(member))
 //!     } else if request.channel_name == format!("private-user-{user}") {
 //!         Ok(ChannelGrant::Allow)

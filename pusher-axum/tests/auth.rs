@@ -52,9 +52,7 @@ fn routes(calls: &Calls) -> PusherAuth<Pusher> {
                     ChannelGrant::Deny
                 } else if request.channel_name.starts_with("presence-") {
                     ChannelGrant::Presence(
-                        PresenceMember::new("ada")
-                            .user_info(json!({"name": "Ada"}))
-                            .unwrap(),
+                        PresenceMember::new("ada").with_user_info(json!({"name": "Ada"})),
                     )
                 } else {
                     ChannelGrant::Allow
@@ -169,11 +167,7 @@ async fn presence_channel_signs_the_member() {
     let core = pusher()
         .authorize_channel(
             &ChannelAuthRequest::new(SOCKET, "presence-room"),
-            Some(
-                &PresenceMember::new("ada")
-                    .user_info(json!({"name": "Ada"}))
-                    .unwrap(),
-            ),
+            Some(&PresenceMember::new("ada").with_user_info(json!({"name": "Ada"}))),
         )
         .unwrap();
     assert_eq!(answer.text(), core.to_json());

@@ -49,9 +49,7 @@ fn reference_app(calls: Arc<AtomicUsize>) -> Router {
                     }
                     Some(id) if auth.channel_name.starts_with("presence-") => {
                         ChannelGrant::Presence(
-                            PresenceMember::new(id.as_str())
-                                .user_info(json!({"name": id}))
-                                .unwrap(),
+                            PresenceMember::new(id.as_str()).with_user_info(json!({"name": id})),
                         )
                     }
                     Some(_) => ChannelGrant::Allow,
@@ -61,11 +59,9 @@ fn reference_app(calls: Arc<AtomicUsize>) -> Router {
         .user(|headers: HeaderMap, _: UserAuthRequest| async move {
             Ok::<_, (StatusCode, &'static str)>(match user_id(&headers) {
                 None => UserGrant::Deny,
-                Some(id) => UserGrant::Allow(
-                    UserData::new(id.as_str())
-                        .user_info(json!({"name": id}))
-                        .unwrap(),
-                ),
+                Some(id) => {
+                    UserGrant::Allow(UserData::new(id.as_str()).with_user_info(json!({"name": id})))
+                }
             })
         });
     Router::new()

@@ -56,11 +56,9 @@ fn channel_grant(user: Option<&str>, channel: &str) -> ChannelGrant {
     match user {
         None => ChannelGrant::Deny,
         Some(_) if channel.starts_with("private-forbidden") => ChannelGrant::Deny,
-        Some(id) if channel.starts_with("presence-") => ChannelGrant::Presence(
-            PresenceMember::new(id)
-                .user_info(json!({"name": id}))
-                .expect("object"),
-        ),
+        Some(id) if channel.starts_with("presence-") => {
+            ChannelGrant::Presence(PresenceMember::new(id).with_user_info(json!({"name": id})))
+        }
         Some(_) => ChannelGrant::Allow,
     }
 }
@@ -110,11 +108,9 @@ fn serve(
                 |_| async move {
                     Ok::<_, std::convert::Infallible>(match user {
                         None => UserGrant::Deny,
-                        Some(id) => UserGrant::Allow(
-                            UserData::new(id)
-                                .user_info(json!({"name": id}))
-                                .expect("object"),
-                        ),
+                        Some(id) => {
+                            UserGrant::Allow(UserData::new(id).with_user_info(json!({"name": id})))
+                        }
                     })
                 },
             ));

@@ -69,9 +69,7 @@ async fn authorize(req: HttpRequest, auth: ChannelAuthRequest) -> actix_web::Res
         return Ok(ChannelGrant::Deny);
     }
     if auth.channel_name.starts_with("presence-") {
-        let member = PresenceMember::new(user.as_str())
-            .user_info(json!({ "name": user }))
-            .map_err(actix_web::error::ErrorInternalServerError)?;
+        let member = PresenceMember::new(user.as_str()).with_user_info(json!({ "name": user }));
         Ok(ChannelGrant::Presence(member))
     } else {
         Ok(ChannelGrant::Allow)
@@ -83,9 +81,7 @@ async fn authenticate(req: HttpRequest, _: UserAuthRequest) -> actix_web::Result
     let Some(user) = current_user(&req) else {
         return Ok(UserGrant::Deny);
     };
-    let data = UserData::new(user.as_str())
-        .user_info(json!({ "name": user }))
-        .map_err(actix_web::error::ErrorInternalServerError)?;
+    let data = UserData::new(user.as_str()).with_user_info(json!({ "name": user }));
     Ok(UserGrant::Allow(data))
 }
 

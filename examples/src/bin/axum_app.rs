@@ -88,9 +88,7 @@ async fn authorize(
         return Ok(ChannelGrant::Deny);
     }
     if auth.channel_name.starts_with("presence-") {
-        let member = PresenceMember::new(user.as_str())
-            .user_info(json!({ "name": user }))
-            .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, "invalid member"))?;
+        let member = PresenceMember::new(user.as_str()).with_user_info(json!({ "name": user }));
         Ok(ChannelGrant::Presence(member))
     } else {
         Ok(ChannelGrant::Allow)
@@ -105,9 +103,7 @@ async fn authenticate(
     let Some(user) = current_user(&headers, &jar) else {
         return Ok(UserGrant::Deny);
     };
-    let data = UserData::new(user.as_str())
-        .user_info(json!({ "name": user }))
-        .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, "invalid user data"))?;
+    let data = UserData::new(user.as_str()).with_user_info(json!({ "name": user }));
     Ok(UserGrant::Allow(data))
 }
 
