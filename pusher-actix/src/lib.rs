@@ -19,13 +19,11 @@
 //!
 //! ```no_run
 //! use actix_web::{web, App, HttpResponse, HttpServer};
-//! use pusher_actix::Pusher;
+//! use pusher_actix::{Pusher, PusherError};
 //!
-//! async fn send(pusher: web::Data<Pusher>) -> actix_web::Result<HttpResponse> {
-//!     pusher
-//!         .trigger("orders", "created", serde_json::json!({"id": 7}))
-//!         .await
-//!         .map_err(actix_web::error::ErrorBadGateway)?;
+//! async fn send(pusher: web::Data<Pusher>) -> Result<HttpResponse, PusherError> {
+//!     // `?`: a failed call answers 400, 502, 504 or 500 (see `PusherError`).
+//!     pusher.trigger("orders", "created", serde_json::json!({"id": 7})).await?;
 //!     Ok(HttpResponse::Accepted().finish())
 //! }
 //!
@@ -43,6 +41,33 @@
 //!     .await?;
 //!     Ok(())
 //! }
+//! ```
+//!
+//! With your own state, register it and the client side by side —
+//! `.app_data(web::Data::new(state)).app_data(web::Data::new(pusher))` — and take
+//! `web::Data<AppState>` and `web::Data<Pusher>` as two extractors: a client kept only inside
+//! your state is not found.
+//!
+//! A handler that calls Pusher returns `Result<_, `[`PusherError`]`>` and uses `?`: the status
+//! follows the failure (400 refused input, 502 Pusher refused or unreachable, 504 timeout, 500
+//! `{"error":"internal error"}` for this server's faults), the body never holds a secret or
+//! Pusher's answer, and the detail is logged (see
+//! [`Error::reply_logged`](pusher_client::Error::reply_logged)).
+//!
+//! The core's everyday types are re-exported here ([`PusherBuilder`], [`Error`], [`Data`],
+//! [`BatchEvent`], [`Info`], the response types…), so an app needs only this crate:
+//!
+//! ```
+//! use pusher_actix::{BatchEvent, Info, Pusher, PusherBuilder, TriggerResponse};
+//!
+//! async fn announce(pusher: &Pusher) -> Result<TriggerResponse, pusher_actix::Error> {
+//!     pusher.trigger_batch(vec![BatchEvent::new("news", "posted", "{}")]).await?;
+//!     pusher.trigger("news", "posted", "{}").info(Info::SUBSCRIPTION_COUNT).await
+//! }
+//!
+//! let builder: PusherBuilder = Pusher::builder("123456", "app-key", "app-secret");
+//! let _pusher = builder.cluster("eu").build()?;
+//! # Ok::<(), pusher_actix::Error>(())
 //! ```
 //!
 //! ## Receiving webhooks
@@ -207,14 +232,19 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod error;
 mod state;
 mod webhook;
 
 pub use auth::PusherAuth;
+pub use error::PusherError;
 pub use pusher_client;
+// The everyday types of the core, so that an app needs no `pusher-client` in its Cargo.toml.
 pub use pusher_client::{
-    AuthReply, ChannelAuthRequest, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH,
-    PresenceMember, Pusher, UserAuthRequest, UserData, UserGrant, Webhook, WebhookError,
+    AuthReply, BatchEvent, BatchResponse, ChannelAuthRequest, ChannelCounts, ChannelGrant,
+    ChannelInfo, ChannelList, ChannelSummary, DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH,
+    Data, Error, Info, PresenceMember, PresenceUser, PresenceUsers, Pusher, PusherBuilder,
+    TriggerResponse, UserAuthRequest, UserData, UserGrant, ValidationError, Webhook, WebhookError,
     WebhookEvent,
 };
 pub use webhook::{VerifiedWebhook, WebhookRejection};
