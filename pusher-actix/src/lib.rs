@@ -15,7 +15,7 @@
 //! `web::ThinData<Pusher>`: `Pusher` is an `Arc` inside, so either is cheap). Your own handlers
 //! take it as an extractor to trigger events; this crate's extractor and routes find it there
 //! too (a bare `App::app_data(pusher)` also works for them). When no client is registered they
-//! answer 500 and log at error level how to register one.
+//! answer 500 and log at error level how to register one (once per process, then at debug).
 //!
 //! ```no_run
 //! use actix_web::{web, App, HttpResponse, HttpServer};
@@ -226,7 +226,9 @@
 //! Refused authorization requests are logged through `tracing` at debug level: the input is the
 //! browser's, so it is never an error of yours. Refused webhooks are logged at debug level with
 //! the full reason and its advice (the response only names the reason's category), and a
-//! missing client at error level, with how to register one. A grant that cannot be signed (e.g.
+//! missing client at error level (once per process), with how to register one. A [`PusherError`]
+//! logs its error at `error` for this server's faults, `warn` when Pusher or the network failed
+//! and `debug` for refused input. A grant that cannot be signed (e.g.
 //! no master key for an encrypted channel) is logged by the core at error level, and the browser
 //! gets `{"error":"internal error"}`.
 #![forbid(unsafe_code)]

@@ -174,7 +174,9 @@
 //! the browser's, not a server fault). Webhook rejections are logged at `debug` with the full
 //! reason and its advice (for example which `PusherBuilder` setting accepts another key), since
 //! anyone can post to that endpoint and forged requests must not flood the log; the
-//! response itself only names the reason's category. No response or log line contains a secret,
+//! response itself only names the reason's category. A [`PusherError`] logs its error at `error`
+//! for this server's faults, `warn` when Pusher or the network failed and `debug` for refused
+//! input. No response or log line contains a secret,
 //! a signature this server computed, or a successful authorization's body.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
