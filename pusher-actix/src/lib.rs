@@ -15,17 +15,15 @@
 //! `web::ThinData<Pusher>`: `Pusher` is an `Arc` inside, so either is cheap). Your own handlers
 //! take it as an extractor to trigger events; this crate's extractor and routes find it there
 //! too (a bare `App::app_data(pusher)` also works for them). When no client is registered they
-//! answer 500 and log at error level how to register one.
+//! answer 500 and log at error level how to register one (once per process, then at debug).
 //!
 //! ```no_run
 //! use actix_web::{web, App, HttpResponse, HttpServer};
-//! use pusher_actix::Pusher;
+//! use pusher_actix::{Pusher, PusherError};
 //!
-//! async fn send(pusher: web::Data<Pusher>) -> actix_web::Result<HttpResponse> {
-//!     pusher
-//!         .trigger("orders", "created", serde_json::json!({"id": 7}))
-//!         .await
-//!         .map_err(actix_web::error::ErrorBadGateway)?;
+//! async fn send(pusher: web::Data<Pusher>) -> Result<HttpResponse, PusherError> {
+//!     // `?`: a failed call answers 400, 502, 504 or 500 (see `PusherError`).
+//!     pusher.trigger("orders", "created", serde_json::json!({"id": 7})).await?;
 //!     Ok(HttpResponse::Accepted().finish())
 //! }
 //!
@@ -43,6 +41,33 @@
 //!     .await?;
 //!     Ok(())
 //! }
+//! ```
+//!
+//! With your own state, register it and the client side by side —
+//! `.app_data(web::Data::new(state)).app_data(web::Data::new(pusher))` — and take
+//! `web::Data<AppState>` and `web::Data<Pusher>` as two extractors: a client kept only inside
+//! your state is not found.
+//!
+//! A handler that calls Pusher returns `Result<_, `[`PusherError`]`>` and uses `?`: the status
+//! follows the failure (400 refused input, 502 Pusher refused or unreachable, 504 timeout, 500
+//! `{"error":"internal error"}` for this server's faults), the body never holds a secret or
+//! Pusher's answer, and the detail is logged (see
+//! [`Error::reply_logged`](pusher_client::Error::reply_logged)).
+//!
+//! The core's everyday types are re-exported here ([`PusherBuilder`], [`Error`], [`Data`],
+//! [`BatchEvent`], [`Info`], the response types…), so an app needs only this crate:
+//!
+//! ```
+//! use pusher_actix::{BatchEvent, Info, Pusher, PusherBuilder, TriggerResponse};
+//!
+//! async fn announce(pusher: &Pusher) -> Result<TriggerResponse, pusher_actix::Error> {
+//!     pusher.trigger_batch(vec![BatchEvent::new("news", "posted", "{}")]).await?;
+//!     pusher.trigger("news", "posted", "{}").info(Info::SUBSCRIPTION_COUNT).await
+//! }
+//!
+//! let builder: PusherBuilder = Pusher::builder("123456", "app-key", "app-secret");
+//! let _pusher = builder.cluster("eu").build()?;
+//! # Ok::<(), pusher_actix::Error>(())
 //! ```
 //!
 //! ## Receiving webhooks
@@ -201,20 +226,27 @@
 //! Refused authorization requests are logged through `tracing` at debug level: the input is the
 //! browser's, so it is never an error of yours. Refused webhooks are logged at debug level with
 //! the full reason and its advice (the response only names the reason's category), and a
-//! missing client at error level, with how to register one. A grant that cannot be signed (e.g.
+//! missing client at error level (once per process), with how to register one. A [`PusherError`]
+//! logs its error at `error` for this server's faults, `warn` when Pusher or the network failed
+//! and `debug` for refused input. A grant that cannot be signed (e.g.
 //! no master key for an encrypted channel) is logged by the core at error level, and the browser
 //! gets `{"error":"internal error"}`.
 #![forbid(unsafe_code)]
 
 mod auth;
+mod error;
 mod state;
 mod webhook;
 
 pub use auth::PusherAuth;
+pub use error::PusherError;
 pub use pusher_client;
+// The everyday types of the core, so that an app needs no `pusher-client` in its Cargo.toml.
 pub use pusher_client::{
-    AuthReply, ChannelAuthRequest, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH,
-    PresenceMember, Pusher, UserAuthRequest, UserData, UserGrant, Webhook, WebhookError,
+    AuthReply, BatchEvent, BatchResponse, ChannelAuthRequest, ChannelCounts, ChannelGrant,
+    ChannelInfo, ChannelList, ChannelSummary, DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH,
+    Data, Error, Info, PresenceMember, PresenceUser, PresenceUsers, Pusher, PusherBuilder,
+    TriggerResponse, UserAuthRequest, UserData, UserGrant, ValidationError, Webhook, WebhookError,
     WebhookEvent,
 };
 pub use webhook::{VerifiedWebhook, WebhookRejection};

@@ -145,19 +145,49 @@
 //! called, answer a denial with 403, and let your closure's own error type become any response.
 //! See [`PusherAuth`] for every answer.
 //!
+//! ## 4. Errors in handlers
+//!
+//! A handler that calls Pusher returns `Result<_, `[`PusherError`]`>` and uses `?`: the status
+//! follows the failure (400 refused input, 502 Pusher refused or unreachable, 504 timeout, 500
+//! `{"error":"internal error"}` for this server's faults), the body never holds a secret or
+//! Pusher's answer, and the detail is logged (see
+//! [`Error::reply_logged`](pusher_client::Error::reply_logged)).
+//!
+//! The core's everyday types are re-exported here ([`PusherBuilder`], [`Error`], [`Data`],
+//! [`BatchEvent`], [`Info`], the response types…), so an app needs only this crate:
+//!
+//! ```
+//! use axum::{Json, extract::State};
+//! use pusher_axum::{BatchEvent, BatchResponse, Info, Pusher, PusherBuilder, PusherError};
+//!
+//! async fn announce(State(pusher): State<Pusher>) -> Result<Json<usize>, PusherError> {
+//!     let answer: BatchResponse = pusher
+//!         .trigger_batch(vec![BatchEvent::new("news", "posted", "{}").info(Info::SUBSCRIPTION_COUNT)])
+//!         .await?;
+//!     Ok(Json(answer.batch.len()))
+//! }
+//!
+//! let builder: PusherBuilder = Pusher::builder("123456", "app-key", "app-secret");
+//! let _pusher = builder.cluster("eu").build()?;
+//! # Ok::<(), pusher_axum::Error>(())
+//! ```
+//!
 //! ## Logging
 //!
 //! Refused authorization requests are logged through `tracing` at `debug` level (the input is
 //! the browser's, not a server fault). Webhook rejections are logged at `debug` with the full
 //! reason and its advice (for example which `PusherBuilder` setting accepts another key), since
 //! anyone can post to that endpoint and forged requests must not flood the log; the
-//! response itself only names the reason's category. No response or log line contains a secret,
+//! response itself only names the reason's category. A [`PusherError`] logs its error at `error`
+//! for this server's faults, `warn` when Pusher or the network failed and `debug` for refused
+//! input. No response or log line contains a secret,
 //! a signature this server computed, or a successful authorization's body.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod body;
+mod error;
 mod resolver;
 pub mod state;
 mod webhook;
@@ -174,8 +204,12 @@ pub use resolver::Resolver;
 pub use state::PusherState;
 pub use webhook::{VerifiedWebhook, WebhookRejection};
 
+pub use error::PusherError;
+// The everyday types of the core, so that an app needs no `pusher-client` in its Cargo.toml.
 pub use pusher_client::{
-    AuthReply, ChannelAuthRequest, ChannelGrant, DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH,
-    PresenceMember, Pusher, UserAuthRequest, UserData, UserGrant, Webhook, WebhookError,
+    AuthReply, BatchEvent, BatchResponse, ChannelAuthRequest, ChannelCounts, ChannelGrant,
+    ChannelInfo, ChannelList, ChannelSummary, DEFAULT_CHANNEL_AUTH_PATH, DEFAULT_USER_AUTH_PATH,
+    Data, Error, Info, PresenceMember, PresenceUser, PresenceUsers, Pusher, PusherBuilder,
+    TriggerResponse, UserAuthRequest, UserData, UserGrant, ValidationError, Webhook, WebhookError,
     WebhookEvent,
 };

@@ -224,7 +224,8 @@
 //   retry         which failures are retried, and the waits in between
 //   channel       name rules for channels, sockets, users and events
 //   event         what a trigger carries (`Data`, `Info`, `BatchEvent`)
-//   response      typed answers of the API; `error`: every error type
+//   response      typed answers of the API; `error`: every error type; `error_reply`: the
+//                 HTTP answer a handler gives for an `Error` (`Error::reply`)
 //   encryption    end-to-end encryption for `private-encrypted-` channels
 //   auth          channel authorization and user authentication (the signatures, the JSON)
 //   auth_endpoint/ the framework-free auth routes the adapters drive: `mod` (`AuthEndpoint`,
@@ -238,6 +239,7 @@ mod client;
 mod config;
 mod encryption;
 mod error;
+mod error_reply;
 mod event;
 mod response;
 mod retry;
