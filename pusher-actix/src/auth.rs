@@ -200,8 +200,7 @@ impl PusherAuth {
     ///             }
     ///             if auth.channel_name.starts_with("presence-") {
     ///                 let member = PresenceMember::new(user)
-    ///                     .user_info(json!({"name": user}))
-    ///                     .map_err(error::ErrorInternalServerError)?;
+    ///                     .with_user_info(json!({"name": user}));
     ///                 Ok(ChannelGrant::Presence(member))
     ///             } else {
     ///                 Ok(ChannelGrant::Allow)
@@ -248,8 +247,7 @@ impl PusherAuth {
     /// async fn authenticate(req: HttpRequest, _: UserAuthRequest) -> actix_web::Result<UserGrant> {
     ///     let Some(user) = req.cookie("user") else { return Ok(UserGrant::Deny) };
     ///     let data = UserData::new(user.value())
-    ///         .user_info(json!({"name": user.value()}))
-    ///         .map_err(actix_web::error::ErrorInternalServerError)?
+    ///         .with_user_info(json!({"name": user.value()}))
     ///         .watchlist(["friend-1", "friend-2"]);
     ///     Ok(UserGrant::Allow(data))
     /// }

@@ -139,8 +139,7 @@
 //!     let Some(user) = signed_in(&req) else { return Ok(ChannelGrant::Deny) };
 //!     if auth.channel_name.starts_with("presence-") {
 //!         let member = PresenceMember::new(user.as_str())
-//!             .user_info(json!({"name": user}))
-//!             .map_err(actix_web::error::ErrorInternalServerError)?;
+//!             .with_user_info(json!({"name": user}));
 //!         Ok(ChannelGrant::Presence(member))
 //!     } else {
 //!         Ok(ChannelGrant::Allow) // private- and private-encrypted-

@@ -52,9 +52,7 @@ fn channel_decider(
             ChannelGrant::Deny
         } else if auth.channel_name.starts_with("presence-") {
             ChannelGrant::Presence(
-                PresenceMember::new("ada")
-                    .user_info(json!({"name": "Ada"}))
-                    .unwrap(),
+                PresenceMember::new("ada").with_user_info(json!({"name": "Ada"})),
             )
         } else {
             ChannelGrant::Allow
@@ -166,9 +164,7 @@ async fn presence_channel_signs_the_member_the_closure_returns() {
     let signature = hmac_hex(SECRET, &format!("1234.1234:presence-room:{channel_data}"));
     assert_eq!(body["auth"], format!("{KEY}:{signature}"));
     // The same as the core's own answer.
-    let member = PresenceMember::new("ada")
-        .user_info(json!({"name": "Ada"}))
-        .unwrap();
+    let member = PresenceMember::new("ada").with_user_info(json!({"name": "Ada"}));
     let core = pusher()
         .authorize_channel(
             &ChannelAuthRequest::new(SOCKET, "presence-room"),
@@ -472,8 +468,7 @@ async fn user_data_with_info_and_watchlist_and_invalid_user_data() {
                 .unwrap_or("")
                 .to_owned();
             let user = UserData::new(id)
-                .user_info(json!({"name": "Ada"}))
-                .map_err(actix_web::error::ErrorInternalServerError)?
+                .with_user_info(json!({"name": "Ada"}))
                 .watchlist(["bob"]);
             Ok::<_, actix_web::Error>(UserGrant::Allow(user))
         }),

@@ -55,9 +55,7 @@ fn reference_routes(calls: Rc<Cell<usize>>) -> PusherAuth {
                     }
                     Some(id) if auth.channel_name.starts_with("presence-") => {
                         ChannelGrant::Presence(
-                            PresenceMember::new(id.as_str())
-                                .user_info(json!({"name": id}))
-                                .unwrap(),
+                            PresenceMember::new(id.as_str()).with_user_info(json!({"name": id})),
                         )
                     }
                     Some(_) => ChannelGrant::Allow,
@@ -67,11 +65,9 @@ fn reference_routes(calls: Rc<Cell<usize>>) -> PusherAuth {
         .user(|req: HttpRequest, _: UserAuthRequest| async move {
             Ok::<_, Teapot>(match user_id(&req) {
                 None => UserGrant::Deny,
-                Some(id) => UserGrant::Allow(
-                    UserData::new(id.as_str())
-                        .user_info(json!({"name": id}))
-                        .unwrap(),
-                ),
+                Some(id) => {
+                    UserGrant::Allow(UserData::new(id.as_str()).with_user_info(json!({"name": id})))
+                }
             })
         })
 }
