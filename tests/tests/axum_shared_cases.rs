@@ -2,6 +2,9 @@
 //! built with this crate, so the axum and actix adapters answer every case the same way.
 #![allow(clippy::unwrap_used)]
 
+// The adapter's own test helpers: this file lives here, not in pusher-axum/tests/, because it uses
+// this crate (pusher-tests), which pusher-axum's published package cannot depend on.
+#[path = "../../pusher-axum/tests/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;
