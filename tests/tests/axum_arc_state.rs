@@ -3,6 +3,7 @@
 //! closures take several extractors, like axum handlers (0, 1, a tuple, 2, 3 and 8 of them).
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../pusher-axum/tests/common/mod.rs"]
 mod common;
 
 use std::convert::Infallible;
