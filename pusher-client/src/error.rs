@@ -392,9 +392,6 @@ pub enum ValidationError {
         #[source]
         source: Box<ValidationError>,
     },
-    /// A batch contained no events.
-    #[error("a batch trigger needs at least one event")]
-    EmptyBatch,
     /// Channel authorization was asked for a public channel, which needs none.
     #[error(
         "channel {channel:?} is public and needs no authorization; only private-, private-encrypted- and presence- channels are authorized"

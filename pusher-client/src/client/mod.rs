@@ -221,6 +221,8 @@ impl Pusher {
     /// split into consecutive requests, sent one after another in order. Every event is
     /// validated before the first request is sent. If a later request fails after earlier ones
     /// were accepted, the error is [`Error::PartialBatch`], which says how many were delivered.
+    /// An empty batch is not an error: it sends nothing and answers an empty
+    /// [`BatchResponse`](crate::BatchResponse), so a list built at run time needs no special case.
     /// Await the returned [`TriggerBatch`]; give it an
     /// [`idempotency_key`](TriggerBatch::idempotency_key) to make its requests safe to retry.
     ///

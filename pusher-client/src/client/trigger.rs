@@ -21,7 +21,9 @@ impl Pusher {
         idempotency_key: Option<&str>,
     ) -> Result<BatchResponse, Error> {
         if events.is_empty() {
-            return Err(ValidationError::EmptyBatch.into());
+            // Nothing to deliver: an empty answer, and no request (batches are often built from
+            // a list that may be empty; Pusher itself has nothing to say about zero events).
+            return Ok(BatchResponse::default());
         }
         let limits = &self.inner.limits;
         let mut prepared = Vec::with_capacity(events.len());
