@@ -1,8 +1,6 @@
 //! [`PusherError`]: a [`pusher_client::Error`] as an axum response, so that handlers which call
 //! Pusher can use `?`.
 
-use std::fmt;
-
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pusher_client::AuthReply;
@@ -35,8 +33,11 @@ use pusher_client::AuthReply;
 /// let app: Router = Router::new().route("/messages", post(send)).with_state(pusher);
 /// # Ok::<(), pusher_axum::Error>(())
 /// ```
-#[derive(Debug)]
-pub struct PusherError(pub pusher_client::Error);
+// Display and source are the core error's (`transparent`): the log gets the whole message, the
+// response only what `Error::reply` allows.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PusherError(#[from] pub pusher_client::Error);
 
 impl PusherError {
     /// The status the response will have.
@@ -54,25 +55,6 @@ impl PusherError {
 
 fn status_of(reply: &AuthReply) -> StatusCode {
     StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-impl From<pusher_client::Error> for PusherError {
-    fn from(error: pusher_client::Error) -> Self {
-        PusherError(error)
-    }
-}
-
-impl fmt::Display for PusherError {
-    /// The core error's message (for the log; the response says less).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl std::error::Error for PusherError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
-    }
 }
 
 impl IntoResponse for PusherError {
