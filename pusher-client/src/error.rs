@@ -188,6 +188,17 @@ pub enum ConfigError {
         /// What is wrong with it (never contains the key).
         reason: String,
     },
+    /// A setting the chosen transport cannot apply: refused when the client is built rather
+    /// than failing (or being ignored) when a request is sent.
+    #[error("configuration: {option} is not supported by {transport}: {reason}")]
+    Unsupported {
+        /// The setting's name (`proxy`, `connect_timeout`, `tls`, `http_client`).
+        option: &'static str,
+        /// The transport that would have to apply it.
+        transport: &'static str,
+        /// Why, and what to do instead.
+        reason: String,
+    },
     /// The HTTP client could not be built (TLS backend or proxy setup).
     #[error("configuration: the HTTP client could not be built: {reason}")]
     HttpClient {

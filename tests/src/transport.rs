@@ -1,36 +1,38 @@
-//! Which transport the tests' clients use, so the same wire tests prove every transport.
+//! Which transport the tests' clients use, so the same wire tests prove every built-in one.
 //!
-//! `PUSHER_TEST_TRANSPORT=hyper` (with this crate's `hyper` feature) makes
+//! Unset (or `hyper`), `PUSHER_TEST_TRANSPORT` leaves the default transport
+//! (`pusher_client::transport::HyperTransport`); `reqwest` makes
 //! [`FakePusher::client_builder`](crate::FakePusher::client_builder) and [`with_test_transport`]
-//! use `pusher_client::transport::HyperTransport`; unset or `reqwest`, the default transport.
-//! Asking for hyper without the feature panics rather than silently testing reqwest again.
+//! use `pusher_client::transport::ReqwestTransport` (this crate turns on pusher-client's
+//! `reqwest` feature). Any other value panics rather than silently testing the default again.
 
 use pusher_client::PusherBuilder;
 
-/// The transport the environment asks for: `"reqwest"` (default) or `"hyper"`.
+/// The transport the environment asks for: `"hyper"` (the default) or `"reqwest"`.
 ///
 /// # Panics
-/// On any other value, or `hyper` without the `hyper` feature.
+/// On any other value.
 pub fn test_transport() -> &'static str {
     match std::env::var("PUSHER_TEST_TRANSPORT").ok().as_deref() {
-        None | Some("") | Some("reqwest") => "reqwest",
-        Some("hyper") if cfg!(feature = "hyper") => "hyper",
-        Some("hyper") => panic!("PUSHER_TEST_TRANSPORT=hyper needs `--features hyper`"),
-        Some(other) => panic!("PUSHER_TEST_TRANSPORT={other:?}: expected reqwest or hyper"),
+        None | Some("") | Some("hyper") => "hyper",
+        Some("reqwest") => "reqwest",
+        Some(other) => panic!("PUSHER_TEST_TRANSPORT={other:?}: expected hyper or reqwest"),
     }
 }
 
 /// `builder` with the transport [`test_transport`] names.
 ///
 /// # Panics
-/// As [`test_transport`], or if the hyper transport cannot be built.
+/// As [`test_transport`].
 pub fn with_test_transport(builder: PusherBuilder) -> PusherBuilder {
     match test_transport() {
-        #[cfg(feature = "hyper")]
-        "hyper" => builder.transport(
-            pusher_client::transport::HyperTransport::new()
-                .unwrap_or_else(|e| panic!("hyper transport: {e}")),
-        ),
+        // No proxy variables: the wire tests talk to loopback servers directly.
+        "reqwest" => builder.transport(pusher_client::transport::ReqwestTransport::new(
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap_or_else(|e| panic!("reqwest client: {e}")),
+        )),
         _ => builder,
     }
 }

@@ -3,14 +3,14 @@
 
 use std::net::Ipv6Addr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::{DEFAULT_CLUSTER, DEFAULT_CONNECT_TIMEOUT, PusherBuilder, invalid};
 use crate::client::{Inner, Pusher};
 use crate::encryption::MasterKey;
 use crate::error::{ConfigError, Error};
 use crate::signing::Credentials;
-use crate::transport::{ReqwestTransport, Transport};
+use crate::transport::{HyperTransport, Transport};
 
 impl PusherBuilder {
     /// Checks the configuration and builds the client.
@@ -42,6 +42,7 @@ impl PusherBuilder {
             webhook_credentials.push(Credentials::new(key, secret));
         }
         let transport = self.take_transport()?;
+        check_tls(self.tls, &transport)?;
         let (scheme, authority) = split_base_url(&base_url)?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemTime::now));
         let api_prefix = format!("/apps/{}", self.app_id);
@@ -97,10 +98,14 @@ impl PusherBuilder {
         })
     }
 
-    /// The caller's transport or `reqwest::Client` (refused together, and with a proxy or a
-    /// connect timeout, which only the default transport applies), else the default transport.
+    /// The caller's transport or `reqwest::Client` (refused together, and with the settings
+    /// only the default transport applies), else the default transport.
     fn take_transport(&mut self) -> Result<Transport, ConfigError> {
-        let (transport, with) = match (self.transport.take(), self.http_client.take()) {
+        #[cfg(feature = "reqwest")]
+        let http_client = self.http_client.take();
+        #[cfg(not(feature = "reqwest"))]
+        let http_client: Option<std::convert::Infallible> = None;
+        let (transport, with) = match (self.transport.take(), http_client) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
                     "http_client",
@@ -108,50 +113,54 @@ impl PusherBuilder {
                 ));
             }
             (Some(transport), None) => (transport, "a custom transport"),
+            #[cfg(feature = "reqwest")]
             (None, Some(client)) => (
-                Transport::Reqwest(ReqwestTransport::new(client)),
-                "a caller's own reqwest::Client",
+                Transport::Reqwest(crate::transport::ReqwestTransport::new(client)),
+                "your reqwest::Client (http_client)",
             ),
+            #[cfg(not(feature = "reqwest"))]
+            (None, Some(never)) => match never {},
             (None, None) => return self.default_transport(),
         };
         let default_only = [
             ("proxy", self.proxy.is_some()),
             ("connect_timeout", self.connect_timeout.is_some()),
         ];
-        for (field, set) in default_only {
+        for (option, set) in default_only {
             if set {
-                return Err(invalid(
-                    field,
-                    format!(
-                        "configures the default transport only and cannot be applied to {with}; set it there"
-                    ),
-                ));
+                return Err(ConfigError::Unsupported {
+                    option,
+                    transport: with,
+                    reason: "it configures the default transport only; set it on the client or transport you gave".into(),
+                });
             }
         }
         Ok(transport)
     }
 
-    /// A reqwest client with the connect timeout, keep-alive pool and proxy of the settings.
+    /// The default transport ([`HyperTransport`]) with the connect timeout and proxy of the
+    /// settings (the keep-alive pool with its defaults).
     fn default_transport(&self) -> Result<Transport, ConfigError> {
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_keepalive(Duration::from_secs(60))
-            .user_agent(crate::client::USER_AGENT);
+        let mut b = HyperTransport::builder()
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
         if let Some(proxy) = &self.proxy {
-            let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
-                invalid(
-                    "proxy",
-                    "not a valid proxy URL (expected http[s]://host:port)",
-                )
-            })?;
-            b = b.proxy(proxy);
+            b = b.proxy(proxy.as_str());
         }
-        let client = b.build().map_err(|e| ConfigError::HttpClient {
-            reason: e.without_url().to_string(),
-        })?;
-        Ok(Transport::Reqwest(ReqwestTransport::new(client)))
+        Ok(Transport::Hyper(b.build()?))
     }
+}
+
+/// HTTPS needs a TLS feature when the built-in transport carries it: said at build, not at the
+/// first request.
+fn check_tls(tls: bool, transport: &Transport) -> Result<(), ConfigError> {
+    if tls && matches!(transport, Transport::Hyper(_)) && crate::transport::TLS_BACKEND == "none" {
+        return Err(ConfigError::Unsupported {
+            option: "tls",
+            transport: "the default transport (HyperTransport)",
+            reason: "pusher-client was built without a TLS feature: enable `rustls`, `aws-lc-rs` or `native-tls`, or use .tls(false) for a plain-HTTP server".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The scheme and authority of `base_url`, parsed once for every request's URI.
@@ -231,6 +240,7 @@ fn check_host(host: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use crate::config::Limits;
 
     #[test]
@@ -270,12 +280,37 @@ mod tests {
         assert!(err(b().timeout(Duration::ZERO)).contains("timeout"));
         assert!(err(b().limits(Limits::default().max_batch_size(0))).contains("max_batch_size"));
         assert!(err(b().proxy("not a url")).contains("proxy"));
-        assert!(
-            err(b()
-                .http_client(reqwest::Client::new())
-                .proxy("http://127.0.0.1:1"))
-            .contains("proxy")
+        let unsupported = |b: PusherBuilder| match b.build() {
+            Err(Error::Config(ConfigError::Unsupported {
+                option, transport, ..
+            })) => (option, transport),
+            other => panic!("expected Unsupported, got {other:?}"),
+        };
+        assert_eq!(
+            unsupported(b().proxy("https://proxy.local:3128")),
+            ("proxy", "the default transport (HyperTransport)")
         );
+        assert_eq!(
+            unsupported(b().proxy("socks5://proxy.local:1080")).0,
+            "proxy"
+        );
+        let custom = tower::service_fn(|_: http::Request<bytes::Bytes>| async {
+            Err::<http::Response<String>, _>(crate::transport::SendError::never_sent("offline"))
+        });
+        assert_eq!(
+            unsupported(b().transport(custom).connect_timeout(Duration::from_secs(1))),
+            ("connect_timeout", "a custom transport")
+        );
+        #[cfg(feature = "reqwest")]
+        assert_eq!(
+            unsupported(
+                b().http_client(reqwest::Client::new())
+                    .proxy("http://127.0.0.1:1")
+            ),
+            ("proxy", "your reqwest::Client (http_client)")
+        );
+        #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+        assert_eq!(unsupported(b()).0, "tls");
         assert!(err(PusherBuilder::new("".into(), "k".into(), "s".into())).contains("app_id"));
         assert!(err(PusherBuilder::new("1/2".into(), "k".into(), "s".into())).contains("app_id"));
         assert!(err(PusherBuilder::new("1".into(), "k:x".into(), "s".into())).contains("key"));

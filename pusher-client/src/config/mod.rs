@@ -129,6 +129,7 @@ pub struct PusherBuilder {
     timeout: Duration,
     connect_timeout: Option<Duration>,
     proxy: Option<String>,
+    #[cfg(feature = "reqwest")]
     http_client: Option<reqwest::Client>,
     transport: Option<Transport>,
     limits: Limits,
@@ -176,6 +177,7 @@ impl PusherBuilder {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: None,
             proxy: None,
+            #[cfg(feature = "reqwest")]
             http_client: None,
             transport: None,
             limits: Limits::default(),
@@ -206,25 +208,43 @@ impl PusherBuilder {
 
         /// The connect timeout of the default transport (default 5 s). Not applicable with
         /// [`http_client`](Self::http_client) or [`transport`](Self::transport): set it on that
-        /// client or transport instead ([`build`](Self::build) refuses the combination).
+        /// client or transport instead ([`build`](Self::build) refuses the combination with
+        /// [`ConfigError::Unsupported`]).
         pub fn connect_timeout(timeout: Duration) => connect_timeout = Some(timeout);
 
-        /// Sends every request through this HTTP or HTTPS proxy (`http://[user:pass@]host:port`).
+        /// Sends every request through this HTTP proxy (`http://[user:pass@]host:port`);
+        /// `https://` hosts are reached through it in a `CONNECT` tunnel.
         ///
-        /// Without it, the standard `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` variables apply.
-        /// Only the default transport uses it: [`build`](Self::build) refuses it together with
-        /// [`http_client`](Self::http_client) or [`transport`](Self::transport).
+        /// Without it, the standard `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY`
+        /// variables apply (read when the client is built). Only the default transport uses it:
+        /// [`build`](Self::build) refuses it together with [`http_client`](Self::http_client) or
+        /// [`transport`](Self::transport), and refuses `https://` and SOCKS proxies (use a
+        /// `reqwest::Client` configured with one instead), with [`ConfigError::Unsupported`].
         pub fn proxy(url: impl Into<String>) => proxy = Some(url.into());
-
-        /// Uses the caller's own `reqwest::Client` (and its connection pool, TLS and proxy settings).
-        ///
-        /// The request [`timeout`](Self::timeout) still applies per request; a
-        /// [`connect_timeout`](Self::connect_timeout) or [`proxy`](Self::proxy) set here as well is
-        /// refused by [`build`](Self::build), since it could not be applied.
-        pub fn http_client(client: reqwest::Client) => http_client = Some(client);
     }
 
-    /// Sends every request through this transport instead of the default reqwest client.
+    /// Uses the caller's own `reqwest::Client` (its connection pool, TLS and proxy settings)
+    /// instead of the default transport. Needs the `reqwest` feature.
+    ///
+    /// The request [`timeout`](Self::timeout) still applies per request; a
+    /// [`connect_timeout`](Self::connect_timeout) or [`proxy`](Self::proxy) set here as well is
+    /// refused by [`build`](Self::build) with [`ConfigError::Unsupported`], since it could not
+    /// be applied.
+    ///
+    /// ```
+    /// use pusher_client::Pusher;
+    ///
+    /// let http = reqwest::Client::builder().user_agent("my-app").build()?;
+    /// let pusher = Pusher::builder("1", "key", "secret").http_client(http).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "reqwest")]
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Sends every request through this transport instead of the default one.
     ///
     /// Any [`tower::Service`] taking a signed [`http::Request<Bytes>`](bytes::Bytes) and
     /// answering an [`http::Response`] whose body converts into a [`ResponseBody`], failing

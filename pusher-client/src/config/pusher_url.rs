@@ -22,17 +22,48 @@ impl PusherBuilder {
         let bad = |reason: &str| ConfigError::Url {
             reason: reason.to_owned(),
         };
-        let parsed = url::Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
-        let tls = match parsed.scheme() {
-            "https" => true,
-            "http" => false,
-            _ => return Err(bad("the scheme must be http or https")),
+        let url = url.trim();
+        if url.contains('#') {
+            return Err(bad("it must not have a query or fragment"));
+        }
+        // http's URI parser: no `url`/IDNA stack in the build for one line of configuration.
+        let parsed: http::Uri = url
+            .parse()
+            .map_err(|_| bad("it is not a URL (expected scheme://…)"))?;
+        let tls = match parsed.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            Some(_) => return Err(bad("the scheme must be http or https")),
+            None => return Err(bad("it is not a URL (expected scheme://…)")),
         };
-        let host = match parsed.host() {
-            Some(url::Host::Domain(d)) => d.to_owned(),
-            Some(url::Host::Ipv4(ip)) => ip.to_string(),
-            Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            None => return Err(bad("it has no host")),
+        let authority = parsed.authority().ok_or_else(|| bad("it has no host"))?;
+        let host_port = authority
+            .as_str()
+            .rsplit_once('@')
+            .map_or(authority.as_str(), |(_, h)| h);
+        let port = match host_port.rfind(':') {
+            Some(i) if !host_port[i..].contains(']') => Some(
+                host_port[i + 1..]
+                    .parse::<u16>()
+                    .map_err(|_| bad("its port must be a number from 1 to 65535"))?,
+            ),
+            _ => None,
+        };
+        let host = authority.host();
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        if host.is_empty() {
+            return Err(bad("it has no host"));
+        }
+        if !host.is_ascii() {
+            return Err(bad("the host must be ASCII (punycode for international names)"));
+        }
+        let host = host.to_ascii_lowercase();
+        let (username, password) = match authority.as_str().rsplit_once('@') {
+            Some((userinfo, _)) => userinfo.split_once(':').unwrap_or((userinfo, "")),
+            None => ("", ""),
         };
         let decode = |s: &str, what: &str| {
             percent_encoding::percent_decode_str(s)
@@ -44,15 +75,15 @@ impl PusherBuilder {
                     ))
                 })
         };
-        let key = decode(parsed.username(), "key")?;
-        let secret = decode(parsed.password().unwrap_or(""), "secret")?;
+        let key = decode(username, "key")?;
+        let secret = decode(password, "secret")?;
         if key.is_empty() {
             return Err(bad("it has no key (the user part before ':')"));
         }
         if secret.is_empty() {
             return Err(bad("it has no secret (the password part after ':')"));
         }
-        if parsed.query().is_some() || parsed.fragment().is_some() {
+        if parsed.query().is_some() {
             return Err(bad("it must not have a query or fragment"));
         }
         let path = parsed.path().trim_end_matches('/');
@@ -61,7 +92,7 @@ impl PusherBuilder {
             _ => return Err(bad("its path must be /apps/APP_ID")),
         };
         let mut builder = PusherBuilder::new(app_id, key, secret).host(host).tls(tls);
-        if let Some(port) = parsed.port() {
+        if let Some(port) = port {
             builder = builder.port(port);
         }
         Ok(builder)
@@ -81,6 +112,16 @@ mod tests {
         assert_eq!(p.app_id(), "77");
         assert_eq!(p.key(), "the-key");
         assert_eq!(p.base_url(), "https://api.example.com:8443");
+        let p = PusherBuilder::from_url(" http://k:s@[::1]:6001/apps/1 ")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(p.base_url(), "http://[::1]:6001");
+        let p = PusherBuilder::from_url("http://k:s@API.Example.COM/apps/1")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(p.base_url(), "http://api.example.com");
         for bad in [
             "ftp://k:hunter2@h/apps/1",
             "https://k:hunter2@h/apps/",
@@ -91,6 +132,9 @@ mod tests {
             "https://k:hunter2@h/apps/1?x=1",
             "k:hunter2@h/apps/1",
             "https://k:hunter2@/apps/1",
+            "https://k:hunter2@h/apps/1#top",
+            "https://k:hunter2@h:99999/apps/1",
+            "https://k:hunter2@hé/apps/1",
         ] {
             let e = PusherBuilder::from_url(bad).unwrap_err().to_string();
             assert!(!e.contains("hunter2"), "{bad}: {e}");

@@ -1,0 +1,305 @@
+//! [`HyperTransport`], the default transport: hyper 1's HTTP/1.1 connections, pooled with
+//! hyper-util's `cache` (`pool.rs`), each driven by the task using it (`conn.rs`), opened
+//! directly or through a proxy (`connect.rs`), with TLS by feature (`tls.rs`).
+
+mod conn;
+mod connect;
+mod pool;
+mod tls;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Uri;
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::proxy::matcher::Matcher;
+
+pub(crate) use self::conn::PooledBody;
+pub(crate) use self::tls::BACKEND as TLS_BACKEND;
+use self::pool::{Pool, Settings};
+use self::tls::Tls;
+use super::{ResponseBody, SendError};
+use crate::config::DEFAULT_CONNECT_TIMEOUT;
+use crate::error::ConfigError;
+
+/// The default transport: HTTP/1.1 on hyper 1, with keep-alive connections pooled per host
+/// (hyper-util's pool `cache`: never more connections than requests in flight), TLS by
+/// feature, proxies from the environment or the builder. Needs a tokio runtime, either flavour.
+///
+/// [`PusherBuilder`](crate::PusherBuilder) makes one by itself from its settings
+/// (`connect_timeout`, `proxy`); make one yourself to tune the pool or to wrap it in tower
+/// middleware. Cheap to clone: clones share one pool.
+///
+/// - **Connections**: each is driven by the task whose request uses it, so a request costs
+///   no hand-off to another task (or worker thread) and back. A connection the server closed
+///   while idle is replaced without an error (nothing was sent on it).
+/// - **Proxies** (the same rules as reqwest): by default `HTTP_PROXY` for `http://` hosts and
+///   `HTTPS_PROXY` for `https://` ones (lower-case names too; `ALL_PROXY` for both), except
+///   hosts in `NO_PROXY`, read when the transport is built; [`proxy`](HyperTransportBuilder::proxy)
+///   sends everything through one proxy instead, [`no_proxy`](HyperTransportBuilder::no_proxy)
+///   nothing. Proxies are `http://` ones (credentials in the URL become `Proxy-Authorization`);
+///   `https://` hosts go through them in a `CONNECT` tunnel.
+/// - **TLS**: rustls with *ring* (feature `rustls`, the default), rustls with aws-lc-rs
+///   (`aws-lc-rs`), or the platform's library (`native-tls`, preferred when on); certificates
+///   checked against the platform's roots. Without any of them, `https://` hosts are refused.
+///
+/// ```
+/// use std::time::Duration;
+/// use pusher_client::Pusher;
+/// use pusher_client::transport::HyperTransport;
+///
+/// let transport = HyperTransport::builder()
+///     .pool_idle_timeout(Duration::from_secs(30))
+///     .pool_max_idle_per_host(16)
+///     .build()?;
+/// let pusher = Pusher::builder("1", "key", "secret").transport(transport).build()?;
+/// # Ok::<(), pusher_client::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct HyperTransport {
+    pool: Arc<Pool>,
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the proxy URL: it may carry credentials.
+        f.debug_struct("HyperTransport")
+            .field("tls", &tls::BACKEND)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HyperTransport {
+    /// A transport with the defaults of [`HyperTransportBuilder`].
+    pub fn new() -> Result<Self, ConfigError> {
+        Self::builder().build()
+    }
+
+    /// Starts configuring a transport.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder {
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            pool_idle_timeout: Some(Duration::from_secs(90)),
+            pool_max_idle_per_host: usize::MAX,
+            tcp_keepalive: Some(Duration::from_secs(60)),
+            proxy: ProxySetting::System,
+        }
+    }
+
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<ResponseBody>, SendError> {
+        let (mut parts, body) = request.into_parts();
+        let (Some(scheme), Some(authority)) = (parts.uri.scheme(), parts.uri.authority()) else {
+            // The URI itself is not repeated: its query carries the request's signature.
+            return Err(SendError::never_sent(
+                "the request URI is not absolute (scheme://host/...)",
+            ));
+        };
+        let host = self.pool.host(scheme, authority)?;
+        // Origin form on the wire (`/path?query`) with `Host` from the URI, as hyper-util's
+        // and reqwest's clients send it (tests/tests/transport.rs compares the bytes); the
+        // absolute form to an HTTP proxy.
+        if !host.route.absolute_form() {
+            parts.uri = origin_form(&parts.uri);
+        }
+        parts
+            .headers
+            .entry(http::header::HOST)
+            .or_insert_with(|| host.host_header.clone());
+        if let Some(auth) = host.route.request_auth() {
+            parts
+                .headers
+                .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
+        }
+        let mut request = http::Request::from_parts(parts, Full::new(body));
+        loop {
+            let mut lease = host.checkout().await?;
+            let fresh = lease.conn().fresh;
+            match lease.conn().send(request).await {
+                Ok(response) => {
+                    return Ok(response.map(|body| ResponseBody::pooled(PooledBody::new(body, lease))));
+                }
+                // A kept-alive connection the server had closed: nothing was sent; next one.
+                Err((Some(unsent), _)) if !fresh => request = unsent,
+                Err((_, e)) => return Err(e),
+            }
+        }
+    }
+}
+
+/// `/path?query` of an absolute URI (`/` when it has none).
+fn origin_form(uri: &Uri) -> Uri {
+    match uri.path_and_query() {
+        Some(path) if path.as_str() != "/" => Uri::from(path.clone()),
+        _ => Uri::from_static("/"),
+    }
+}
+
+service_via_send!(HyperTransport);
+
+#[derive(Clone)]
+enum ProxySetting {
+    /// `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (and the platform's settings on
+    /// macOS and Windows), read at build.
+    System,
+    None,
+    All(String),
+}
+
+/// Configures a [`HyperTransport`]. Made by [`HyperTransport::builder`].
+#[derive(Clone)]
+#[must_use = "a builder does nothing until .build() is called"]
+pub struct HyperTransportBuilder {
+    connect_timeout: Option<Duration>,
+    pool_idle_timeout: Option<Duration>,
+    pool_max_idle_per_host: usize,
+    tcp_keepalive: Option<Duration>,
+    proxy: ProxySetting,
+}
+
+impl fmt::Debug for HyperTransportBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let proxy = match &self.proxy {
+            ProxySetting::System => "from the environment",
+            ProxySetting::None => "none",
+            ProxySetting::All(_) => "one for all requests",
+        };
+        f.debug_struct("HyperTransportBuilder")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
+            .field("tcp_keepalive", &self.tcp_keepalive)
+            .field("proxy", &proxy)
+            .finish()
+    }
+}
+
+impl HyperTransportBuilder {
+    /// How long connecting (per address tried) may take; `None` for no limit. Default 5 s.
+    /// A connect timeout counts as "never sent", so even a trigger is retried after it.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// How long an idle keep-alive connection may be reused; `None` for ever. Default 90 s.
+    /// Checked when a connection is taken, and by a sweep at most once a second while the
+    /// pool is in use (no timer per connection).
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.pool_idle_timeout = timeout.into();
+        self
+    }
+
+    /// Most idle connections kept per host (surplus ones are closed by the next sweep).
+    /// Default: no limit (as many as were in use at once).
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// TCP keep-alive probes on idle connections; `None` for off. Default 60 s.
+    pub fn tcp_keepalive(mut self, interval: impl Into<Option<Duration>>) -> Self {
+        self.tcp_keepalive = interval.into();
+        self
+    }
+
+    /// Sends every request through this HTTP proxy (`http://[user:password@]host:port`),
+    /// whatever the proxy variables say. `https://` hosts are reached in a `CONNECT` tunnel.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxySetting::All(url.into());
+        self
+    }
+
+    /// Never uses a proxy, whatever the proxy variables say.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::None;
+        self
+    }
+
+    /// Builds the transport: checks the proxy URL, reads the proxy variables, sets up TLS
+    /// (loads the platform's certificate verifier).
+    pub fn build(self) -> Result<HyperTransport, ConfigError> {
+        let proxies = match self.proxy {
+            ProxySetting::System => Some(Matcher::from_system()),
+            ProxySetting::None => None,
+            ProxySetting::All(url) => {
+                check_proxy_url(&url)?;
+                Some(Matcher::builder().all(url).build())
+            }
+        };
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(self.connect_timeout);
+        http.set_keepalive(self.tcp_keepalive);
+        Ok(HyperTransport {
+            pool: Arc::new(Pool::new(Settings {
+                http,
+                tls: Tls::new()?.map(Arc::new),
+                proxies,
+                idle_timeout: self.pool_idle_timeout,
+                max_idle_per_host: self.pool_max_idle_per_host,
+            })),
+        })
+    }
+}
+
+/// An `http://host[:port]` URL (with optional credentials); anything else is refused at build.
+fn check_proxy_url(url: &str) -> Result<(), ConfigError> {
+    let uri: Uri = url.trim().parse().map_err(|_| ConfigError::Invalid {
+        field: "proxy",
+        reason: "not a valid proxy URL (expected http://host:port)".into(),
+    })?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http"), Some(host)) if !host.is_empty() => Ok(()),
+        (Some(scheme @ ("https" | "socks4" | "socks4a" | "socks5" | "socks5h")), _) => {
+            Err(ConfigError::Unsupported {
+                option: "proxy",
+                transport: "the default transport (HyperTransport)",
+                reason: format!(
+                    "{scheme}:// proxies are not supported; use an http:// proxy (https:// hosts still go through it, tunnelled), or a reqwest::Client with the `reqwest` feature"
+                ),
+            })
+        }
+        _ => Err(ConfigError::Invalid {
+            field: "proxy",
+            reason: "not a valid proxy URL (expected http://host:port)".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_urls_are_checked_at_build() {
+        assert!(check_proxy_url("http://127.0.0.1:3128").is_ok());
+        assert!(check_proxy_url("http://user:pass@proxy.local:3128").is_ok());
+        let unsupported = check_proxy_url("https://proxy.local:3128").unwrap_err();
+        assert!(matches!(unsupported, ConfigError::Unsupported { option: "proxy", .. }));
+        assert!(unsupported.to_string().contains("https:// proxies are not supported"));
+        assert!(matches!(
+            check_proxy_url("socks5://proxy.local:1080"),
+            Err(ConfigError::Unsupported { .. })
+        ));
+        for bad in ["not a url", "", "http://", "ftp://x:1"] {
+            assert!(
+                matches!(check_proxy_url(bad), Err(ConfigError::Invalid { field: "proxy", .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_proxy_url() {
+        let builder = HyperTransport::builder().proxy("http://user:hunter2@proxy:3128");
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("proxy:3128"), "{shown}");
+    }
+}
