@@ -1,6 +1,6 @@
-//! The `hyper` transport's own connection pool, seen from the server: how many connections it
-//! opens, when it reuses them, and what happens to connections the server closed.
-#![cfg(feature = "hyper")]
+//! The default transport's connection pool (hyper-util's pool cache, with our idle timeout and
+//! cap), seen from the server: how many connections it opens, when it reuses them, and what
+//! happens to connections the server closed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

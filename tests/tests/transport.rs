@@ -1,7 +1,7 @@
 //! Pluggable transports: a custom `tower::Service` receives the exact signed request, its
 //! answer is parsed, its errors drive the retry policy as the built-in transports' do, and the
-//! request timeout and answer cap stay in the client. With the `hyper` feature, the hyper
-//! transport is proven to put the same requests on the wire as reqwest.
+//! request timeout and answer cap stay in the client. The default (hyper) transport is proven
+//! to put the same requests on the wire as the reqwest one.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -402,11 +402,10 @@ async fn the_default_transport_can_be_wrapped_in_tower_middleware() {
     assert!(server.requests().iter().all(|r| r.authenticated()));
 }
 
-#[cfg(feature = "hyper")]
-mod hyper {
+mod both {
     use super::*;
     use pusher_client::BatchEvent;
-    use pusher_client::transport::HyperTransport;
+    use pusher_client::transport::{HyperTransport, ReqwestTransport};
     use pusher_tests::FakePusher;
     use serde_json::{Value, json};
 
@@ -476,9 +475,12 @@ mod hyper {
                 .port(server.port())
                 .tls(false)
                 .clock(|| UNIX_EPOCH + Duration::from_secs(T));
-            if hyper {
-                b = b.transport(HyperTransport::new().expect("hyper"));
-            }
+            b = if hyper {
+                b.transport(HyperTransport::new().expect("hyper"))
+            } else {
+                let client = reqwest::Client::builder().no_proxy().build();
+                b.transport(ReqwestTransport::new(client.expect("reqwest")))
+            };
             let pusher = b.build().expect("client");
             one_of_each(&pusher).await;
             assert!(server.requests().iter().all(|r| r.authenticated()));
@@ -525,7 +527,7 @@ mod hyper {
     }
 }
 
-/// `PUSHER_TEST_TRANSPORT=hyper` really switches the suite's clients to hyper.
+/// `PUSHER_TEST_TRANSPORT=reqwest` really switches the suite's clients to reqwest.
 #[tokio::test]
 async fn the_suite_runs_over_the_transport_it_was_asked_for() {
     let server = pusher_tests::FakePusher::start().await;
@@ -594,21 +596,22 @@ async fn connect_timeouts_are_never_sent_timeouts() {
     let policy = RetryPolicy::default()
         .max_attempts(2)
         .base_delay(Duration::from_millis(5));
-    #[cfg_attr(not(feature = "hyper"), allow(unused_mut))]
-    let mut builders = vec![(
-        "reqwest",
-        Pusher::builder("1", "key", "secret").connect_timeout(Duration::from_millis(200)),
-    )];
-    #[cfg(feature = "hyper")]
-    builders.push((
-        "hyper",
-        Pusher::builder("1", "key", "secret").transport(
-            pusher_client::transport::HyperTransport::builder()
-                .connect_timeout(Duration::from_millis(200))
-                .build()
-                .expect("hyper"),
+    let builders = vec![
+        (
+            "default (hyper)",
+            Pusher::builder("1", "key", "secret").connect_timeout(Duration::from_millis(200)),
         ),
-    ));
+        (
+            "reqwest",
+            Pusher::builder("1", "key", "secret").http_client(
+                reqwest::Client::builder()
+                    .connect_timeout(Duration::from_millis(200))
+                    .no_proxy()
+                    .build()
+                    .expect("reqwest"),
+            ),
+        ),
+    ];
     for (name, b) in builders {
         let pusher = b
             .host("127.0.0.1")

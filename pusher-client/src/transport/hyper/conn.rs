@@ -12,6 +12,7 @@
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -20,9 +21,9 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{Connection, SendRequest};
 use hyper_util::rt::TokioIo;
-use sync_wrapper::SyncWrapper;
 
 use super::connect::Stream;
+use super::pool::Host;
 use crate::transport::SendError;
 
 type Io = TokioIo<Stream>;
@@ -30,18 +31,13 @@ type Io = TokioIo<Stream>;
 /// An open connection: hyper's two halves, kept together.
 pub(super) struct Conn {
     sender: SendRequest<Full<Bytes>>,
-    // Only ever used through `&mut`: the wrapper makes the pool `Sync` without a lock.
-    connection: SyncWrapper<Connection<Io, Full<Bytes>>>,
+    connection: Connection<Io, Full<Bytes>>,
     /// When it was last given back (for the idle timeout).
     pub(super) since: Instant,
     /// Not used for a request yet: if it fails before sending, the server never saw anything.
     pub(super) fresh: bool,
     closed: bool,
 }
-
-/// The pool's signal that a connection must not be reused (see [`Conn`]'s `Service` impl).
-#[derive(Debug)]
-pub(super) struct Closed;
 
 impl Conn {
     pub(super) fn new(
@@ -50,11 +46,16 @@ impl Conn {
     ) -> Conn {
         Conn {
             sender,
-            connection: SyncWrapper::new(connection),
+            connection,
             since: Instant::now(),
             fresh: true,
             closed: false,
         }
+    }
+
+    /// Ready for its next request without waiting (its previous answer fully processed).
+    pub(super) fn is_ready(&self) -> bool {
+        !self.closed && self.sender.is_ready()
     }
 
     pub(super) fn is_closed(&self) -> bool {
@@ -66,7 +67,7 @@ impl Conn {
         if self.closed {
             return;
         }
-        if let Poll::Ready(result) = Pin::new(self.connection.get_mut()).poll(cx) {
+        if let Poll::Ready(result) = Pin::new(&mut self.connection).poll(cx) {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "pusher connection closed with an error");
             }
@@ -118,84 +119,28 @@ impl Conn {
     }
 }
 
-// `hyper_util`'s pool cache keeps a connection on drop unless the connection's `poll_ready`
-// failed; this is how a `Lease` tells it to forget one.
-impl tower::Service<()> for Conn {
-    type Response = ();
-    type Error = Closed;
-    type Future = std::future::Ready<Result<(), Closed>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        Poll::Ready(if self.closed { Err(Closed) } else { Ok(()) })
-    }
-
-    fn call(&mut self, _: ()) -> Self::Future {
-        std::future::ready(Ok(()))
-    }
-}
-
 /// A connection taken from the pool. Dropped without [`Lease::release`], it is closed rather
 /// than given back (its request may have been cut off mid-way).
 pub(super) struct Lease {
-    inner: Box<dyn Leased>,
-    released: bool,
-}
-
-/// What a lease needs from hyper-util's (unnameable) `Cached<Conn>`.
-pub(super) trait Leased: Send + Sync {
-    fn conn(&mut self) -> &mut Conn;
-    /// Makes the cache drop the connection instead of keeping it.
-    fn forget(&mut self);
-}
-
-/// `Cached<Conn>` as a [`Leased`]: the accessor is given where the type is known.
-pub(super) struct Cached<C> {
-    pub(super) cached: C,
-    pub(super) get: fn(&mut C) -> &mut Conn,
-}
-
-impl<C> Leased for Cached<C>
-where
-    C: tower::Service<(), Error = Closed> + Send + Sync,
-{
-    fn conn(&mut self) -> &mut Conn {
-        (self.get)(&mut self.cached)
-    }
-
-    fn forget(&mut self) {
-        (self.get)(&mut self.cached).closed = true;
-        // The cache's wrapper marks itself closed when `poll_ready` fails.
-        let _ = self.cached.poll_ready(&mut Context::from_waker(Waker::noop()));
-    }
+    conn: Conn,
+    host: Arc<Host>,
 }
 
 impl Lease {
-    pub(super) fn new(inner: Box<dyn Leased>) -> Lease {
-        Lease {
-            inner,
-            released: false,
-        }
+    pub(super) fn new(conn: Conn, host: Arc<Host>) -> Lease {
+        Lease { conn, host }
     }
 
     pub(super) fn conn(&mut self) -> &mut Conn {
-        self.inner.conn()
+        &mut self.conn
     }
 
     /// Gives the connection back to the pool (its answer was read to the end).
-    fn release(&mut self) {
-        let conn = self.inner.conn();
-        if conn.is_closed() {
-            return;
-        }
-        conn.since = Instant::now();
-        self.released = true;
-    }
-}
-
-impl Drop for Lease {
-    fn drop(&mut self) {
-        if !self.released || self.inner.conn().is_closed() {
-            self.inner.forget();
+    fn release(self) {
+        let Lease { mut conn, host } = self;
+        if !conn.is_closed() {
+            conn.since = Instant::now();
+            host.give_back(conn);
         }
     }
 }
@@ -217,16 +162,28 @@ impl PooledBody {
     }
 
     fn finish(&mut self) {
-        if let Some(mut lease) = self.lease.take() {
+        if let Some(lease) = self.lease.take() {
             lease.release();
         }
     }
 }
 
 impl Drop for PooledBody {
+    /// Reads what has already arrived of the rest (without waiting): an answer that had come
+    /// whole keeps its connection, one still arriving closes it.
     fn drop(&mut self) {
-        if self.body.is_end_stream() {
-            self.finish();
+        let Some(lease) = &mut self.lease else { return };
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if self.body.is_end_stream() {
+                return self.finish();
+            }
+            lease.conn().drive(&mut cx);
+            match Pin::new(&mut self.body).poll_frame(&mut cx) {
+                Poll::Ready(Some(Ok(_))) => {}
+                Poll::Ready(None) => return self.finish(),
+                Poll::Ready(Some(Err(_))) | Poll::Pending => return,
+            }
         }
     }
 }

@@ -14,11 +14,11 @@ use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tower::{Service, ServiceExt};
+use tower::ServiceExt;
 
 use super::conn::Conn;
 use super::tls::Tls;
-use crate::transport::{BoxError, BoxFuture, SendError};
+use crate::transport::{BoxError, SendError};
 
 /// How requests reach one host.
 #[derive(Clone, Debug)]
@@ -74,38 +74,23 @@ impl Route {
     }
 }
 
-/// Makes connections to one host: the connector hyper-util's pool cache calls.
-#[derive(Clone)]
+/// Makes connections to one host.
 pub(super) struct Connector {
     pub(super) http: HttpConnector,
     pub(super) tls: Option<Arc<Tls>>,
     pub(super) route: Route,
 }
 
-impl Service<Uri> for Connector {
-    type Response = Conn;
-    type Error = SendError;
-    type Future = BoxFuture<Result<Conn, SendError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), SendError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { this.connect(uri).await })
-    }
-}
-
 impl Connector {
-    async fn connect(self, uri: Uri) -> Result<Conn, SendError> {
+    /// A new connection to `uri`'s host, ready for its first request.
+    pub(super) async fn connect(&self, uri: Uri) -> Result<Conn, SendError> {
         let tcp = match &self.route {
-            Route::Direct => self.http.oneshot(uri.clone()).await.map_err(|e| connect_error(e.into()))?,
+            Route::Direct => self.http.clone().oneshot(uri.clone()).await.map_err(|e| connect_error(e.into()))?,
             Route::Proxy { proxy, .. } => {
-                self.http.oneshot(proxy.clone()).await.map_err(|e| connect_error(e.into()))?
+                self.http.clone().oneshot(proxy.clone()).await.map_err(|e| connect_error(e.into()))?
             }
             Route::Tunnel { proxy, auth } => {
-                let mut tunnel = Tunnel::new(proxy.clone(), self.http);
+                let mut tunnel = Tunnel::new(proxy.clone(), self.http.clone());
                 if let Some(auth) = auth {
                     tunnel = tunnel.with_auth(auth.clone());
                 }

@@ -1,32 +1,28 @@
-//! Keep-alive connections per host, on hyper-util's pool `cache`.
+//! Keep-alive connections per host: a list of idle ones, taken most recently used first.
 //!
-//! The cache keeps the idle connections of one host and hands out the most recently returned
-//! one; with none idle it connects, and a connection given back meanwhile goes to the waiting
-//! request instead (the connect is dropped), so there are never more connections than requests
-//! in flight. It has no idle timeout or cap: a sweep here drops expired and surplus ones, at
-//! most once a second, when the pool is used. hyper-util's `map` (a pool per key) needs
-//! `&mut` for every lookup, that is a lock around every request; the hosts of a client are
-//! known and few, so they sit in a list behind a read-mostly lock instead.
+//! Why not hyper-util's pool `cache`: it was the first version of this transport, and it failed
+//! `tests/tests/hyper_pool.rs` — with no idle connection it starts a connect *and* waits for
+//! one to be given back, dropping the connect that loses, so a burst of N concurrent requests
+//! opened more than N connections (18 for 16 in the test; each lost race is a TCP handshake,
+//! and a TLS one, thrown away). It has no idle timeout or cap of its own either. hyper-util's
+//! `map` (a pool per key) needs `&mut` for every lookup: a lock around every request. What a
+//! client of one Pusher host (or a few fallbacks) needs is small: here, a list per host, each
+//! touched for a few instructions under its own lock, never across an `.await`; a request with
+//! no idle connection opens its own, and a connection given back goes to the list. See
+//! `docs/perf-transport.md` for the figures.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::pool::cache;
 use hyper_util::client::proxy::matcher::Matcher;
-use tower::ServiceExt;
-use tower::util::BoxCloneSyncService;
 
-use super::conn::{Cached, Conn, Lease};
+use super::conn::{Conn, Lease};
 use super::connect::{Connector, Route};
 use super::tls::Tls;
 use crate::transport::SendError;
-
-/// How often, at most, idle connections are checked against the timeout and the cap.
-const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// What every host's connections are made with, and kept under.
 pub(super) struct Settings {
@@ -44,21 +40,19 @@ pub(super) struct Pool {
     hosts: RwLock<Vec<Arc<Host>>>,
 }
 
-/// One host (scheme and authority): its route and its cache of connections.
-pub(super) struct Host {
+/// One host (scheme and authority): its route and its idle connections.
+pub(crate) struct Host {
     scheme: Scheme,
     authority: Authority,
-    /// `scheme://authority/`: what the cache's connector is called with.
+    /// `scheme://authority/`: what the connector is called with.
     uri: Uri,
     pub(super) host_header: HeaderValue,
     pub(super) route: Route,
-    checkout: BoxCloneSyncService<Uri, Lease, SendError>,
-    sweep: Box<dyn Fn(Option<Duration>, usize) + Send + Sync>,
+    connector: Connector,
     idle_timeout: Option<Duration>,
     max_idle: usize,
-    born: Instant,
-    /// Milliseconds after `born` when the next sweep is due.
-    next_sweep: AtomicU64,
+    /// Most recently given back last.
+    idle: Mutex<Vec<Conn>>,
 }
 
 impl Pool {
@@ -82,7 +76,7 @@ impl Pool {
                 .cloned()
         };
         // Hosts are never removed (a client talks to one, or a few fallbacks); the lists
-        // stay consistent whatever panicked while holding the lock.
+        // stay consistent whatever panicked while holding a lock.
         if let Some(host) = find(&self.hosts.read().unwrap_or_else(PoisonError::into_inner)) {
             return Ok(host);
         }
@@ -120,86 +114,69 @@ impl Host {
             .build()
             .map_err(|e| SendError::never_sent(format!("invalid host: {e}")))?;
         let route = Route::to(&uri, settings.proxies.as_ref())?;
-        let connector = Connector {
-            http: settings.http.clone(),
-            tls: settings.tls.clone(),
-            route: route.clone(),
-        };
-        let cache = cache::builder().build(connector);
-        let sweeper = Mutex::new(cache.clone());
-        let sweep = move |idle_timeout: Option<Duration>, max_idle: usize| {
-            let mut cache = sweeper.lock().unwrap_or_else(PoisonError::into_inner);
-            let now = Instant::now();
-            cache.retain(|conn: &mut Conn| !conn.is_closed() && !expired(conn, idle_timeout, now));
-            if max_idle < usize::MAX {
-                // Oldest first in the cache's list: drop from the front.
-                let mut idle = 0usize;
-                cache.retain(|_: &mut Conn| {
-                    idle += 1;
-                    true
-                });
-                let mut surplus = idle.saturating_sub(max_idle);
-                cache.retain(|_: &mut Conn| {
-                    let keep = surplus == 0;
-                    surplus = surplus.saturating_sub(1);
-                    keep
-                });
-            }
-        };
-        let checkout = BoxCloneSyncService::new(cache.map_response(|cached| {
-            Lease::new(Box::new(Cached {
-                cached,
-                get: |c| c.inner_mut(),
-            }))
-        }));
         Ok(Host {
             scheme: scheme.clone(),
             authority: authority.clone(),
             uri,
             host_header,
+            connector: Connector {
+                http: settings.http.clone(),
+                tls: settings.tls.clone(),
+                route: route.clone(),
+            },
             route,
-            checkout,
-            sweep: Box::new(sweep),
             idle_timeout: settings.idle_timeout,
             max_idle: settings.max_idle_per_host,
-            born: Instant::now(),
-            next_sweep: AtomicU64::new(0),
+            idle: Mutex::new(Vec::new()),
         })
     }
 
+    fn idle(&self) -> MutexGuard<'_, Vec<Conn>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// An open connection: an idle one (the most recently used), or a new one.
-    pub(super) async fn checkout(&self) -> Result<Lease, SendError> {
+    pub(super) async fn checkout(self: &Arc<Self>) -> Result<Lease, SendError> {
+        let conn = match self.pick() {
+            Some(conn) => conn,
+            None => self.connector.connect(self.uri.clone()).await?,
+        };
+        Ok(Lease::new(conn, Arc::clone(self)))
+    }
+
+    /// The most recently given back open connection, preferring one already ready for its next
+    /// request; closed and expired ones are dropped on the way.
+    fn pick(&self) -> Option<Conn> {
         let now = Instant::now();
-        self.maybe_sweep(now);
-        loop {
-            let mut lease = self.checkout.clone().oneshot(self.uri.clone()).await?;
-            let conn = lease.conn();
-            if conn.fresh || !(conn.is_closed() || expired(conn, self.idle_timeout, now)) {
-                return Ok(lease);
+        let mut idle = self.idle();
+        if let Some(i) = idle.iter().rposition(Conn::is_ready) {
+            let conn = idle.remove(i);
+            if !self.expired(&conn, now) {
+                return Some(conn);
             }
-            // Dropped unreleased: closed, not given back.
         }
+        idle.retain(|conn| !conn.is_closed() && !self.expired(conn, now));
+        idle.pop()
     }
 
-    fn maybe_sweep(&self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.born).as_millis();
-        let elapsed = u64::try_from(elapsed).unwrap_or(u64::MAX);
-        let due = self.next_sweep.load(Ordering::Relaxed);
-        if elapsed < due {
-            return;
-        }
-        let next = elapsed.saturating_add(SWEEP_EVERY.as_millis() as u64);
-        // One caller sweeps; the others go on.
-        if self
-            .next_sweep
-            .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
+    fn expired(&self, conn: &Conn, now: Instant) -> bool {
+        self.idle_timeout
+            .is_some_and(|timeout| now.saturating_duration_since(conn.since) > timeout)
+    }
+
+    /// Takes back a connection whose answer was read to the end.
+    pub(super) fn give_back(&self, conn: Conn) {
+        let mut idle = self.idle();
+        // Connections idle past the timeout sit at the front: drop them when the oldest is due.
+        if idle
+            .first()
+            .is_some_and(|oldest| self.expired(oldest, conn.since))
         {
-            (self.sweep)(self.idle_timeout, self.max_idle);
+            let now = conn.since;
+            idle.retain(|c| !self.expired(c, now));
+        }
+        if idle.len() < self.max_idle {
+            idle.push(conn);
         }
     }
-}
-
-fn expired(conn: &Conn, idle_timeout: Option<Duration>, now: Instant) -> bool {
-    idle_timeout.is_some_and(|t| now.saturating_duration_since(conn.since) > t)
 }
