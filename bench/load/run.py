@@ -18,7 +18,7 @@ Everything it starts is stopped on exit, Ctrl-C or SIGTERM, and checked to be go
 
 Environment: BENCH_DURATION (s per run, default 10), BENCH_WARMUP (s, default 1),
 BENCH_REPEAT (default 3), BENCH_CONCURRENCY (default "1 64"), BENCH_CLIENTS (default
-"pusher-rs pusher-rs-ct pusher-rs-hyper pusher-rs-hyper-ct pusher045 node python"), BENCH_FRAMEWORKS (default "axum actix"),
+"pusher-rs pusher-rs-ct pusher-rs-reqwest pusher-rs-reqwest-ct pusher045 node python"), BENCH_FRAMEWORKS (default "axum actix"),
 BENCH_WRK_THREADS (wrk threads at concurrency > 1, default 2), BENCH_NGINX_WORKERS (default 1),
 BENCH_QUICK=1 (2 s runs, 1 round, for a smoke test), BENCH_OUT (default
 target/bench-load/report.md).
@@ -63,7 +63,7 @@ DURATION = env_float("BENCH_DURATION", 2 if QUICK else 10)
 WARMUP = env_float("BENCH_WARMUP", 0.5 if QUICK else 1)
 REPEAT = int(os.environ.get("BENCH_REPEAT", 1 if QUICK else 3))
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1 64").split()]
-CLIENTS = os.environ.get("BENCH_CLIENTS", "pusher-rs pusher-rs-ct pusher-rs-hyper pusher-rs-hyper-ct pusher045 node python").split()
+CLIENTS = os.environ.get("BENCH_CLIENTS", "pusher-rs pusher-rs-ct pusher-rs-reqwest pusher-rs-reqwest-ct pusher045 node python").split()
 FRAMEWORKS = os.environ.get("BENCH_FRAMEWORKS", "axum actix").split()
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 NGINX_WORKERS = os.environ.get("BENCH_NGINX_WORKERS", "1")
@@ -71,16 +71,16 @@ OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "target", "bench-load", "re
 
 # What each client is: a label for the table and the command (the sink's port appended).
 CLIENT_COMMANDS = {
-    "pusher-rs": ("pusher-client (this workspace), tokio multi-thread",
+    "pusher-rs": ("pusher-client (this workspace), default features, tokio multi-thread",
                   [os.path.join(RELEASE, "trigger-load"), "--runtime", "multi"]),
-    "pusher-rs-ct": ("pusher-client (this workspace), tokio current-thread",
+    "pusher-rs-ct": ("pusher-client (this workspace), default features, tokio current-thread",
                      [os.path.join(RELEASE, "trigger-load"), "--runtime", "current"]),
-    "pusher-rs-hyper": ("pusher-client, `hyper` transport, tokio multi-thread",
-                        [os.path.join(RELEASE, "trigger-load"), "--runtime", "multi",
-                         "--transport", "hyper"]),
-    "pusher-rs-hyper-ct": ("pusher-client, `hyper` transport, tokio current-thread",
-                           [os.path.join(RELEASE, "trigger-load"), "--runtime", "current",
-                            "--transport", "hyper"]),
+    "pusher-rs-reqwest": ("pusher-client, `reqwest` transport, tokio multi-thread",
+                          [os.path.join(RELEASE, "trigger-load"), "--runtime", "multi",
+                           "--transport", "reqwest"]),
+    "pusher-rs-reqwest-ct": ("pusher-client, `reqwest` transport, tokio current-thread",
+                             [os.path.join(RELEASE, "trigger-load"), "--runtime", "current",
+                              "--transport", "reqwest"]),
     "pusher045": ("`pusher` 0.4.5 (crates.io), tokio multi-thread",
                   [os.path.join(PEERS, "rust-pusher045", "release", "pusher045-load")]),
     "node": ("Node SDK (npm `pusher` 5.3.4)",

@@ -894,6 +894,7 @@ mod tests {
 
     fn docs_pusher() -> Pusher {
         Pusher::builder("3", "278d425bdf160c739803", "7ad3773142a6692b25b8")
+            .offline()
             .build()
             .unwrap()
     }
@@ -901,6 +902,7 @@ mod tests {
     fn encrypting_pusher() -> Pusher {
         Pusher::builder("1", "k", "s")
             .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .offline()
             .build()
             .unwrap()
     }

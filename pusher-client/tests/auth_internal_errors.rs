@@ -21,7 +21,10 @@ const INTERNAL: &str = r#"{"error":"internal error"}"#;
 
 /// The client without a master key (encrypted channels are a 500).
 fn plain() -> Pusher {
-    Pusher::builder("3", KEY, SECRET).build().unwrap()
+    Pusher::builder("3", KEY, SECRET)
+        .tls(false)
+        .build()
+        .unwrap()
 }
 
 /// What a `tracing` subscriber wrote, as text.
@@ -199,6 +202,7 @@ fn internal_error_reply_is_fixed() {
     assert_eq!(reply.body(), INTERNAL);
     // With a master key the same encrypted channel is signed: the 500 was the configuration.
     let with_key = Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .encryption_master_key_base64(MASTER_B64)
         .build()
         .unwrap();

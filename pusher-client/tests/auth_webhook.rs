@@ -26,11 +26,15 @@ const SOCKET: &str = "1234.1234";
 const MASTER_B64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 fn pusher() -> Pusher {
-    Pusher::builder("3", KEY, SECRET).build().unwrap()
+    Pusher::builder("3", KEY, SECRET)
+        .tls(false)
+        .build()
+        .unwrap()
 }
 
 fn encrypted_pusher() -> Pusher {
     Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .encryption_master_key_base64(MASTER_B64)
         .build()
         .unwrap()
@@ -457,6 +461,7 @@ fn body() -> Vec<u8> {
 
 fn webhook_pusher() -> Pusher {
     Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .webhook_key(ROTATED_KEY, ROTATED_SECRET)
         .build()
         .unwrap()
@@ -513,6 +518,7 @@ fn rotated_keys_accepted() {
     );
     // A secret rotated under the same key: both secrets verify.
     let same_key = Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .webhook_key(KEY, "new-secret")
         .build()
         .unwrap();
@@ -732,6 +738,7 @@ fn max_age_with_injected_clock() {
     let now_ms = Arc::new(AtomicU64::new(TIME_MS));
     let clock = Arc::clone(&now_ms);
     let pusher = Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .webhook_max_age(Duration::from_secs(600))
         .clock(move || UNIX_EPOCH + Duration::from_millis(clock.load(Ordering::SeqCst)))
         .build()
@@ -769,6 +776,7 @@ fn max_age_with_injected_clock() {
 
     // Without a max age, any age is accepted.
     let relaxed = Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .clock(|| UNIX_EPOCH + Duration::from_secs(4_000_000_000))
         .build()
         .unwrap();
@@ -811,6 +819,7 @@ fn errors_never_reveal_secret_or_expected_signature() {
     let body = body();
     let expected = hmac_hex(SECRET, &body);
     let pusher = Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .webhook_max_age(Duration::from_secs(1))
         .build()
         .unwrap();

@@ -19,6 +19,7 @@ const SOCKET: &str = "1234.1234";
 
 fn builder() -> PusherBuilder {
     Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .encryption_master_key_base64(MASTER_B64)
         .webhook_key("old-key", WEBHOOK_SECRET)
         .clock(|| UNIX_EPOCH + Duration::from_secs(1_700_000_000))

@@ -26,6 +26,7 @@ const SECRET: &str = "prop-secret";
 fn pusher() -> Pusher {
     static PUSHER: LazyLock<Pusher> = LazyLock::new(|| {
         Pusher::builder("1", KEY, SECRET)
+            .tls(false)
             .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
             .build()
             .unwrap()
@@ -112,7 +113,7 @@ fn extras() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn form_body(pairs: &[(String, String)]) -> Vec<u8> {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         s.append_pair(k, v);
     }
@@ -148,12 +149,10 @@ fn hostile_form_body() -> impl Strategy<Value = Vec<u8>> {
             if k.contains('%') {
                 out.push_str(k);
             } else {
-                out.push_str(
-                    &url::form_urlencoded::byte_serialize(k.as_bytes()).collect::<String>(),
-                );
+                out.push_str(&form_urlencoded::byte_serialize(k.as_bytes()).collect::<String>());
             }
             out.push('=');
-            out.push_str(&url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>());
+            out.push_str(&form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>());
         }
         out.into_bytes()
     })
@@ -308,9 +307,9 @@ proptest! {
                     let k = if k.starts_with("channel_name[") {
                         k.clone()
                     } else {
-                        url::form_urlencoded::byte_serialize(k.as_bytes()).collect()
+                        form_urlencoded::byte_serialize(k.as_bytes()).collect()
                     };
-                    let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+                    let v: String = form_urlencoded::byte_serialize(v.as_bytes()).collect();
                     format!("{k}={v}")
                 })
                 .collect::<Vec<_>>()
@@ -360,7 +359,7 @@ proptest! {
         let (content_type, body) = if json {
             ("application/json", json!({"socket_id": "1.2", "channel_name": channels}).to_string())
         } else {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            let mut form = form_urlencoded::Serializer::new(String::new());
             form.append_pair("socket_id", "1.2");
             for (i, channel) in channels.iter().enumerate() {
                 form.append_pair(&format!("channel_name[{i}]"), channel);

@@ -37,6 +37,7 @@ const FIXED_MASTER: [u8; 32] = [7; 32];
 fn pusher() -> Pusher {
     static PUSHER: LazyLock<Pusher> = LazyLock::new(|| {
         Pusher::builder("1", "key", "secret")
+            .tls(false)
             .encryption_master_key_base64(STANDARD.encode(FIXED_MASTER))
             .build()
             .unwrap()
@@ -45,8 +46,12 @@ fn pusher() -> Pusher {
 }
 
 fn plain_pusher() -> Pusher {
-    static PUSHER: LazyLock<Pusher> =
-        LazyLock::new(|| Pusher::builder("1", "key", "secret").build().unwrap());
+    static PUSHER: LazyLock<Pusher> = LazyLock::new(|| {
+        Pusher::builder("1", "key", "secret")
+            .tls(false)
+            .build()
+            .unwrap()
+    });
     PUSHER.clone()
 }
 

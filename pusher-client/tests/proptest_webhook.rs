@@ -22,6 +22,7 @@ const MAX_AGE: Duration = Duration::from_secs(600);
 fn pusher() -> Pusher {
     static PUSHER: LazyLock<Pusher> = LazyLock::new(|| {
         Pusher::builder("1", KEY, SECRET)
+            .tls(false)
             .webhook_key(ROTATED_KEY, ROTATED_SECRET)
             .build()
             .unwrap()
@@ -33,6 +34,7 @@ fn pusher() -> Pusher {
 fn aged_pusher() -> Pusher {
     static PUSHER: LazyLock<Pusher> = LazyLock::new(|| {
         Pusher::builder("1", KEY, SECRET)
+            .tls(false)
             .webhook_key(ROTATED_KEY, ROTATED_SECRET)
             .webhook_max_age(MAX_AGE)
             .clock(|| UNIX_EPOCH + Duration::from_millis(NOW_MS))

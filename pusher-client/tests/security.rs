@@ -45,6 +45,7 @@ const JSON: &str = "application/json";
 
 fn pusher() -> Pusher {
     Pusher::builder("3", KEY, SECRET)
+        .tls(false)
         .encryption_master_key_base64(MASTER_B64)
         .webhook_key(ROTATED_KEY, ROTATED_SECRET)
         .build()
@@ -66,7 +67,7 @@ fn shared_secret(channel: &str) -> String {
 }
 
 fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         s.append_pair(k, v);
     }
@@ -631,6 +632,7 @@ async fn secrets_never_shown_in_debug_display_bodies_or_logs() {
     let mut shown = Shown::default();
     let builder = || {
         Pusher::builder("3", KEY, SECRET)
+            .tls(false)
             .encryption_master_key_base64(MASTER_B64)
             .webhook_key(ROTATED_KEY, ROTATED_SECRET)
     };
@@ -654,19 +656,24 @@ async fn secrets_never_shown_in_debug_display_bodies_or_logs() {
         builder().webhook_key("other", ""),
         builder().webhook_key("other:key", ROTATED_SECRET),
         builder()
-            .http_client(reqwest::Client::new())
+            .transport(tower::service_fn(|_: http::Request<bytes::Bytes>| async {
+                Err::<http::Response<String>, _>(pusher_client::transport::SendError::never_sent(
+                    "offline",
+                ))
+            }))
             .proxy(format!("http://u:{PROXY_PASSWORD}@127.0.0.1:1")),
-        Pusher::builder("", KEY, SECRET),
-        Pusher::builder("3/4", KEY, SECRET),
-        Pusher::builder("3", "", SECRET),
-        Pusher::builder("3", "key:with:colons", SECRET),
-        Pusher::builder("3", KEY, ""),
+        builder().proxy(format!("https://u:{PROXY_PASSWORD}@127.0.0.1:1")),
+        Pusher::builder("", KEY, SECRET).tls(false),
+        Pusher::builder("3/4", KEY, SECRET).tls(false),
+        Pusher::builder("3", "", SECRET).tls(false),
+        Pusher::builder("3", "key:with:colons", SECRET).tls(false),
+        Pusher::builder("3", KEY, "").tls(false),
     ];
     for b in bad_builders {
         shown.debug(&b);
         shown.result(&b.build());
     }
-    let encoded_secret: String = url::form_urlencoded::byte_serialize(SECRET.as_bytes()).collect();
+    let encoded_secret: String = form_urlencoded::byte_serialize(SECRET.as_bytes()).collect();
     for url in [
         format!("ftp://{KEY}:{SECRET}@h/apps/3"),
         format!("https://{KEY}:{SECRET}@h/apps/"),
@@ -721,7 +728,10 @@ async fn secrets_never_shown_in_debug_display_bodies_or_logs() {
             .await,
     );
     shown.result(&pusher.get::<Value>("../x", &[]).await);
-    let plain = Pusher::builder("3", KEY, SECRET).build().unwrap();
+    let plain = Pusher::builder("3", KEY, SECRET)
+        .tls(false)
+        .build()
+        .unwrap();
     shown.result(&plain.trigger("private-encrypted-a", "e", "{}").await);
 
     // Signing calls and endpoint replies: 400, 403, 500, and the successes.

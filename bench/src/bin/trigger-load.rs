@@ -4,7 +4,7 @@
 //! ```text
 //! trigger-load --port 8080 [--host 127.0.0.1] [--concurrency 64] [--duration 10]
 //!              [--warmup 1] [--count N] [--runtime multi|current]
-//!              [--transport reqwest|hyper] [--label pusher-rs]
+//!              [--transport default|reqwest] [--label pusher-rs]
 //! ```
 //!
 //! `--concurrency` tasks share one client (one connection pool) and each sends triggers back to
@@ -13,8 +13,8 @@
 //! and throughput are taken over the measured window only; peak RSS covers the whole run.
 //! `--runtime current` runs everything on one thread (tokio's current-thread runtime), `multi`
 //! (the default) on tokio's multi-thread runtime with one worker per core, like
-//! `#[tokio::main]`. `--transport` picks the client's HTTP transport: `reqwest` (the default
-//! transport of `pusher-client`) or `hyper` (`pusher_client::transport::HyperTransport`).
+//! `#[tokio::main]`. `--transport` picks the client's HTTP transport: `default` (pusher-client's
+//! default, `HyperTransport`) or `reqwest` (a `reqwest::Client` given to `http_client`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,7 +26,6 @@ use pusher_bench::{
     percentile,
 };
 use pusher_client::Pusher;
-use pusher_client::transport::HyperTransport;
 
 /// Phases of a run, shared by the load tasks.
 const WARMUP: u8 = 0;
@@ -43,7 +42,7 @@ struct Args {
     warmup: Duration,
     count: Option<u64>,
     multi_thread: bool,
-    hyper: bool,
+    reqwest: bool,
     label: String,
 }
 
@@ -79,10 +78,14 @@ impl Args {
             "current" => false,
             other => return Err(format!("--runtime: {other:?} is not multi or current")),
         };
-        let hyper = match o.text("transport", "reqwest").as_str() {
-            "reqwest" => false,
-            "hyper" => true,
-            other => return Err(format!("--transport: {other:?} is not reqwest or hyper")),
+        let reqwest = match o.text("transport", "default").as_str() {
+            "default" | "hyper" => false,
+            "reqwest" => true,
+            other => {
+                return Err(format!(
+                    "--transport: {other:?} is not default (hyper) or reqwest"
+                ));
+            }
         };
         Ok(Self {
             host: o.text("host", "127.0.0.1"),
@@ -92,7 +95,7 @@ impl Args {
             warmup: seconds("warmup", 1.0)?,
             count: (count > 0).then_some(count),
             multi_thread,
-            hyper,
+            reqwest,
             label: o.text("label", "pusher-rs"),
         })
     }
@@ -105,8 +108,13 @@ fn build_client(args: &Args) -> Result<Pusher, pusher_client::Error> {
         .host(args.host.as_str())
         .port(args.port)
         .tls(false);
-    if args.hyper {
-        builder.transport(HyperTransport::new()?).build()
+    if args.reqwest {
+        let client = reqwest::Client::builder().build().map_err(|e| {
+            pusher_client::ConfigError::HttpClient {
+                reason: e.to_string(),
+            }
+        })?;
+        builder.http_client(client).build()
     } else {
         builder.build()
     }

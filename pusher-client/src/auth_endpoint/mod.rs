@@ -538,6 +538,7 @@ mod tests {
     fn pusher() -> AuthEndpoint {
         AuthEndpoint::new(
             Pusher::builder("3", "278d425bdf160c739803", "7ad3773142a6692b25b8")
+                .offline()
                 .build()
                 .unwrap(),
         )

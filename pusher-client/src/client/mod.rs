@@ -480,6 +480,7 @@ mod tests {
             .host("127.0.0.1")
             .port(9)
             .tls(false)
+            .offline()
             .build()
             .unwrap()
     }
@@ -571,6 +572,7 @@ mod tests {
     fn debug_redacts() {
         let p = Pusher::builder("1", "key", "hunter2-secret")
             .encryption_master_key_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .offline()
             .build()
             .unwrap();
         let s = format!("{p:?}");

@@ -240,12 +240,13 @@ fn check_host(host: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use crate::config::Limits;
+    use std::time::Duration;
 
     #[test]
     fn default_host_is_mt1_https() {
         let p = PusherBuilder::new("1".into(), "k".into(), "s".into())
+            .offline()
             .build()
             .unwrap();
         assert_eq!(p.base_url(), "https://api-mt1.pusher.com");
@@ -258,12 +259,14 @@ mod tests {
             .host("127.0.0.1")
             .port(6001)
             .tls(false)
+            .offline()
             .build()
             .unwrap();
         assert_eq!(p.base_url(), "http://127.0.0.1:6001");
         let p = PusherBuilder::new("1".into(), "k".into(), "s".into())
             .host("::1")
             .port(8443)
+            .offline()
             .build()
             .unwrap();
         assert_eq!(p.base_url(), "https://[::1]:8443");
@@ -298,7 +301,10 @@ mod tests {
             Err::<http::Response<String>, _>(crate::transport::SendError::never_sent("offline"))
         });
         assert_eq!(
-            unsupported(b().transport(custom).connect_timeout(Duration::from_secs(1))),
+            unsupported(
+                b().transport(custom)
+                    .connect_timeout(Duration::from_secs(1))
+            ),
             ("connect_timeout", "a custom transport")
         );
         #[cfg(feature = "reqwest")]

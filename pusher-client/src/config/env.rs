@@ -88,7 +88,7 @@ mod tests {
             ("PUSHER_APP_ID", "1"),
         ]))
         .unwrap();
-        let p = b.build().unwrap();
+        let p = b.offline().build().unwrap();
         assert_eq!(p.app_id(), "9");
         assert_eq!(p.base_url(), "http://localhost:6001");
     }
@@ -102,6 +102,7 @@ mod tests {
             ("PUSHER_CLUSTER", "ap1"),
         ]))
         .unwrap()
+        .offline()
         .build()
         .unwrap();
         assert_eq!(p.base_url(), "https://api-ap1.pusher.com");
@@ -114,6 +115,7 @@ mod tests {
             ("PUSHER_USE_TLS", "false"),
         ]))
         .unwrap()
+        .offline()
         .build()
         .unwrap();
         assert_eq!(p.base_url(), "http://127.0.0.1:6001");

@@ -58,7 +58,9 @@ impl PusherBuilder {
             return Err(bad("it has no host"));
         }
         if !host.is_ascii() {
-            return Err(bad("the host must be ASCII (punycode for international names)"));
+            return Err(bad(
+                "the host must be ASCII (punycode for international names)",
+            ));
         }
         let host = host.to_ascii_lowercase();
         let (username, password) = match authority.as_str().rsplit_once('@') {
@@ -107,6 +109,7 @@ mod tests {
     fn from_url_parses_and_never_echoes_secret() {
         let p = PusherBuilder::from_url("https://the-key:s%40cret@api.example.com:8443/apps/77/")
             .unwrap()
+            .offline()
             .build()
             .unwrap();
         assert_eq!(p.app_id(), "77");
@@ -114,11 +117,13 @@ mod tests {
         assert_eq!(p.base_url(), "https://api.example.com:8443");
         let p = PusherBuilder::from_url(" http://k:s@[::1]:6001/apps/1 ")
             .unwrap()
+            .offline()
             .build()
             .unwrap();
         assert_eq!(p.base_url(), "http://[::1]:6001");
         let p = PusherBuilder::from_url("http://k:s@API.Example.COM/apps/1")
             .unwrap()
+            .offline()
             .build()
             .unwrap();
         assert_eq!(p.base_url(), "http://api.example.com");

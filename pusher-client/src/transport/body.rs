@@ -105,10 +105,10 @@ impl Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, SendError>>> {
         match &mut self.get_mut().0 {
             BodyKind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-                    BodyKind::Hyper(body) => Pin::new(body)
+            BodyKind::Hyper(body) => Pin::new(body)
                 .poll_frame(cx)
                 .map(|f| f.map(|r| r.map_err(SendError::other))),
-                    BodyKind::Pooled(body) => Pin::new(body)
+            BodyKind::Pooled(body) => Pin::new(body)
                 .poll_frame(cx)
                 .map(|f| f.map(|r| r.map_err(SendError::other))),
             BodyKind::Boxed(body) => body.as_mut().poll_frame(cx),
@@ -118,8 +118,8 @@ impl Body for ResponseBody {
     fn is_end_stream(&self) -> bool {
         match &self.0 {
             BodyKind::Full(bytes) => bytes.is_none(),
-                    BodyKind::Hyper(body) => body.is_end_stream(),
-                    BodyKind::Pooled(body) => body.is_end_stream(),
+            BodyKind::Hyper(body) => body.is_end_stream(),
+            BodyKind::Pooled(body) => body.is_end_stream(),
             BodyKind::Boxed(body) => body.is_end_stream(),
         }
     }
@@ -129,8 +129,8 @@ impl Body for ResponseBody {
             BodyKind::Full(bytes) => {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
-                    BodyKind::Hyper(body) => body.size_hint(),
-                    BodyKind::Pooled(body) => body.size_hint(),
+            BodyKind::Hyper(body) => body.size_hint(),
+            BodyKind::Pooled(body) => body.size_hint(),
             BodyKind::Boxed(body) => body.size_hint(),
         }
     }

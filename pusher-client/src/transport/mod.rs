@@ -107,7 +107,6 @@ macro_rules! service_via_send {
     };
 }
 
-
 mod body;
 mod error;
 mod hyper;

@@ -177,7 +177,10 @@ mod tests {
 
     #[test]
     fn a_signature_is_redacted_in_debug() {
-        let pusher = Pusher::builder("1", "key", "secret").build().unwrap();
+        let pusher = Pusher::builder("1", "key", "secret")
+            .offline()
+            .build()
+            .unwrap();
         let signed = pusher.sign_webhook(br#"{"time_ms":1,"events":[]}"#);
         let debug = format!("{signed:?}");
         assert!(!debug.contains(&signed.signature), "{debug}");

@@ -85,10 +85,18 @@ impl Connector {
     /// A new connection to `uri`'s host, ready for its first request.
     pub(super) async fn connect(&self, uri: Uri) -> Result<Conn, SendError> {
         let tcp = match &self.route {
-            Route::Direct => self.http.clone().oneshot(uri.clone()).await.map_err(|e| connect_error(e.into()))?,
-            Route::Proxy { proxy, .. } => {
-                self.http.clone().oneshot(proxy.clone()).await.map_err(|e| connect_error(e.into()))?
-            }
+            Route::Direct => self
+                .http
+                .clone()
+                .oneshot(uri.clone())
+                .await
+                .map_err(|e| connect_error(e.into()))?,
+            Route::Proxy { proxy, .. } => self
+                .http
+                .clone()
+                .oneshot(proxy.clone())
+                .await
+                .map_err(|e| connect_error(e.into()))?,
             Route::Tunnel { proxy, auth } => {
                 let mut tunnel = Tunnel::new(proxy.clone(), self.http.clone());
                 if let Some(auth) = auth {

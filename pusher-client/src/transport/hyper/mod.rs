@@ -18,8 +18,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
 
 pub(crate) use self::conn::PooledBody;
-pub(crate) use self::tls::BACKEND as TLS_BACKEND;
 use self::pool::{Pool, Settings};
+pub(crate) use self::tls::BACKEND as TLS_BACKEND;
 use self::tls::Tls;
 use super::{ResponseBody, SendError};
 use crate::config::DEFAULT_CONNECT_TIMEOUT;
@@ -122,7 +122,9 @@ impl HyperTransport {
             let fresh = lease.conn().fresh;
             match lease.conn().send(request).await {
                 Ok(response) => {
-                    return Ok(response.map(|body| ResponseBody::pooled(PooledBody::new(body, lease))));
+                    return Ok(
+                        response.map(|body| ResponseBody::pooled(PooledBody::new(body, lease)))
+                    );
                 }
                 // A kept-alive connection the server had closed: nothing was sent; next one.
                 Err((Some(unsent), _)) if !fresh => request = unsent,
@@ -282,15 +284,28 @@ mod tests {
         assert!(check_proxy_url("http://127.0.0.1:3128").is_ok());
         assert!(check_proxy_url("http://user:pass@proxy.local:3128").is_ok());
         let unsupported = check_proxy_url("https://proxy.local:3128").unwrap_err();
-        assert!(matches!(unsupported, ConfigError::Unsupported { option: "proxy", .. }));
-        assert!(unsupported.to_string().contains("https:// proxies are not supported"));
+        assert!(matches!(
+            unsupported,
+            ConfigError::Unsupported {
+                option: "proxy",
+                ..
+            }
+        ));
+        assert!(
+            unsupported
+                .to_string()
+                .contains("https:// proxies are not supported")
+        );
         assert!(matches!(
             check_proxy_url("socks5://proxy.local:1080"),
             Err(ConfigError::Unsupported { .. })
         ));
         for bad in ["not a url", "", "http://", "ftp://x:1"] {
             assert!(
-                matches!(check_proxy_url(bad), Err(ConfigError::Invalid { field: "proxy", .. })),
+                matches!(
+                    check_proxy_url(bad),
+                    Err(ConfigError::Invalid { field: "proxy", .. })
+                ),
                 "{bad:?}"
             );
         }
@@ -300,6 +315,9 @@ mod tests {
     fn debug_never_shows_the_proxy_url() {
         let builder = HyperTransport::builder().proxy("http://user:hunter2@proxy:3128");
         let shown = format!("{builder:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("proxy:3128"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("proxy:3128"),
+            "{shown}"
+        );
     }
 }
