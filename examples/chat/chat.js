@@ -51,6 +51,8 @@ async function followWebhooks() {
         item.append(document.createTextNode(' ' + detail));
         $('webhooks').prepend(item);
       }
+      const shown = $('webhooks').children.length;
+      if (shown) $('webhook-count').textContent = `(${shown})`;
     } catch (_) {
       await new Promise((resolve) => setTimeout(resolve, 2000)); // the app restarting: try again
     }

@@ -423,22 +423,6 @@ async function runApp(browser, framework, givenUrl) {
       if (fs.statSync(file).size < 10000) throw new Error(`${file} is suspiciously small`);
     });
 
-    await check(`${framework}: timestamps (messages and webhooks) each on one line; every webhook row reachable in its panel`, async () => {
-      await assertOneLine(pageA, '#messages .time');
-      await assertOneLine(pageA, '#webhooks .time');
-      const panel = await pageA.evaluate(() => {
-        const list = document.getElementById('webhooks');
-        list.scrollTop = list.scrollHeight;
-        const box = list.getBoundingClientRect();
-        const inner = box.top + list.clientTop + list.clientHeight;
-        const last = list.lastElementChild.getBoundingClientRect();
-        const section = list.closest('section').getBoundingClientRect();
-        return { last: last.bottom, inner, list: box.bottom, section: section.bottom };
-      });
-      if (panel.last > panel.inner + 1) throw new Error(`scrolled to the end, the last row ends at ${panel.last}, below the list's ${panel.inner}`);
-      if (panel.list > panel.section) throw new Error(`the list (to ${panel.list}) overflows its panel (to ${panel.section})`);
-    });
-
     await check(`${framework}: at a phone's 390 px: no horizontal scroll, the columns stacked within the width, the header on one line; screenshot target/browser/demo-narrow-${framework}.png`, async () => {
       await pageA.setViewportSize(PHONE);
       const parts = ['header', 'header h1', '#status', '#whoami', '#signout', 'section.room', '#message', '#message-form button[type=submit]', '#members', '#webhooks'];
@@ -453,6 +437,35 @@ async function runApp(browser, framework, givenUrl) {
       await assertOneLine(pageA, '#messages .time');
       await pageA.screenshot({ path: path.join(OUT, `demo-narrow-${framework}.png`), fullPage: true });
       await pageA.setViewportSize(DESKTOP);
+    });
+
+    await check(`${framework}: timestamps (messages and webhooks) each on one line, at 900 and 390 px, beside a long link; every webhook row reachable in its framed list, counted in the heading`, async () => {
+      // A long unbroken word (a link, say) once wrapped the timestamp before it.
+      const link = `https://example.com/${'a'.repeat(150)}`;
+      await post(pageB, link);
+      await waitForMessage(pageA, bob, link);
+      for (const viewport of [DESKTOP, PHONE]) {
+        await pageA.setViewportSize(viewport);
+        await assertOneLine(pageA, '#messages .time');
+        await assertOneLine(pageA, '#webhooks .time');
+      }
+      await pageA.setViewportSize(DESKTOP);
+      const panel = await pageA.evaluate(() => {
+        const list = document.getElementById('webhooks');
+        list.scrollTop = list.scrollHeight;
+        const box = list.getBoundingClientRect();
+        const inner = box.top + list.clientTop + list.clientHeight;
+        const last = list.lastElementChild.getBoundingClientRect();
+        const section = list.closest('section');
+        const inside = section.getBoundingClientRect().bottom - parseFloat(getComputedStyle(section).paddingBottom);
+        return {
+          last: last.bottom, inner, list: box.bottom, inside,
+          rows: list.children.length, count: document.getElementById('webhook-count').textContent,
+        };
+      });
+      if (panel.last > panel.inner + 1) throw new Error(`scrolled to the end, the last row ends at ${panel.last}, below the list's ${panel.inner}`);
+      if (panel.list > panel.inside + 0.5) throw new Error(`the list (to ${panel.list}) runs into its panel's edge (content to ${panel.inside})`);
+      if (panel.count !== `(${panel.rows})`) throw new Error(`the heading counts ${panel.count} for ${panel.rows} rows`);
     });
 
     await check(`${framework}: the message field is labelled ("Message"), with a counter of the limit from /config.json`, async () => {
