@@ -21,6 +21,7 @@
 //                                    (one app; not stopped; use fresh names: DEMO_NAMES=Ann,Bea)
 //
 // Prints PASS/FAIL for each check and ends with "N passed, N failed"; exits 1 on any failure.
+// The Ctrl-C check also prints how long the stop took.
 'use strict';
 
 const { spawn } = require('child_process');
@@ -303,7 +304,7 @@ async function runApp(browser, framework, givenUrl) {
     })) return;
 
     // Each app gets its own demo (its own sockudo), so the names can be the same.
-    const [ada, bob, cy] = (process.env.DEMO_NAMES || 'Ada,Grace,Lin').split(',');
+    const [ada, bob, cy = 'Lin'] = (process.env.DEMO_NAMES || 'Ada,Grace,Lin').split(',');
     let pageA;
     let pageB;
     let watchA;
