@@ -164,7 +164,7 @@ function start(config) {
   session = { config, pusher };
   countMessage();
 
-  setStatus(pusher.connection.state, pusher.connection.state);
+  setStatus('connecting…', 'connecting');
   pusher.connection.bind('state_change', ({ current }) => setStatus(current, current));
   // User authentication: the server signs this connection in as the session's user.
   pusher.bind('pusher:signin_success', () => {
