@@ -51,6 +51,8 @@ async function followWebhooks() {
         item.append(document.createTextNode(' ' + detail));
         $('webhooks').prepend(item);
       }
+      const shown = $('webhooks').children.length;
+      if (shown) $('webhook-count').textContent = `(${shown})`;
     } catch (_) {
       await new Promise((resolve) => setTimeout(resolve, 2000)); // the app restarting: try again
     }
@@ -90,26 +92,86 @@ function showMessage(message) {
   list.scrollTop = list.scrollHeight;
 }
 
+// ---- the message box: the limit from /config.json, counted as the server counts it (characters,
+// i.e. code points, of the trimmed text); nothing typed or pasted is ever cut ----
+let session = null; // { config, pusher } once signed in
+let limitNotice = false; // whether #message-error shows the limit notice
+
+function messageLimit() {
+  return (session && session.config.limits && session.config.limits.message) || 500;
+}
+
+// The same words as the server's answer: one rule, in characters.
+function limitText(chars) {
+  return `The limit is ${messageLimit()} characters; this one has ${chars}.`;
+}
+
+function countMessage() {
+  const chars = [...$('message').value.trim()].length;
+  const limit = messageLimit();
+  const over = chars > limit;
+  const count = $('message-count');
+  count.textContent = `${chars} / ${limit}`;
+  count.dataset.over = String(over);
+  if (over) {
+    $('message-error').textContent = limitText(chars);
+    limitNotice = true;
+  } else if (limitNotice) {
+    $('message-error').textContent = '';
+    limitNotice = false;
+  }
+  return { chars, over };
+}
+
+async function sendMessage() {
+  if (!session) return; // the box is hidden until then; a submit changes nothing
+  const input = $('message');
+  const { chars, over } = countMessage();
+  if (over) {
+    $('message-error').textContent = limitText(chars);
+    input.focus();
+    return;
+  }
+  $('message-error').textContent = '';
+  limitNotice = false;
+  try {
+    await request('POST', '/messages', { text: input.value });
+    input.value = '';
+    countMessage();
+  } catch (error) {
+    $('message-error').textContent = error.message;
+  }
+}
+
+function setStatus(text, state) {
+  $('status').hidden = false;
+  $('status').textContent = text;
+  $('status').dataset.state = state;
+}
+
 function start(config) {
   $('signin').hidden = true;
   $('chat').hidden = false;
   $('signout').hidden = false;
   $('room-name').textContent = config.room;
-  $('whoami').textContent = `${config.user.info.name}`;
+  $('whoami').replaceChildren(element('span', 'who-name', config.user.info.name));
 
   const pusher = new Pusher(config.key, Object.assign({}, config.options, {
     channelAuthorization: { endpoint: '/pusher/auth', transport: 'ajax' },
     userAuthentication: { endpoint: '/pusher/user-auth', transport: 'ajax' },
   }));
   window.chatPusher = pusher; // for the curious, in the browser console
+  session = { config, pusher };
+  countMessage();
 
-  pusher.connection.bind('state_change', ({ current }) => {
-    $('status').textContent = current;
-    $('status').dataset.state = current;
-  });
+  setStatus('connecting…', 'connecting');
+  pusher.connection.bind('state_change', ({ current }) => setStatus(current, current));
   // User authentication: the server signs this connection in as the session's user.
   pusher.bind('pusher:signin_success', () => {
-    $('whoami').textContent = `${config.user.info.name} (signed in)`;
+    $('whoami').replaceChildren(
+      element('span', 'who-name', config.user.info.name),
+      element('span', 'who-state', ' (signed in)'),
+    );
     $('whoami').dataset.signedIn = 'true';
   });
   pusher.signin();
@@ -129,18 +191,6 @@ function start(config) {
     $('message-error').textContent = `cannot subscribe to ${config.messages}: ${error.status || error.type}`;
   });
 
-  $('message-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const input = $('message');
-    $('message-error').textContent = '';
-    try {
-      await request('POST', '/messages', { text: input.value });
-      input.value = '';
-    } catch (error) {
-      $('message-error').textContent = error.message;
-    }
-  });
-
   $('signout').addEventListener('click', async () => {
     pusher.disconnect();
     await request('DELETE', '/session').catch(() => {});
@@ -149,16 +199,17 @@ function start(config) {
 }
 
 async function main() {
-  followWebhooks();
-  const config = await request('GET', '/config.json');
-  if (config.user) {
-    start(config);
-    return;
-  }
-  $('signin').hidden = false;
-  $('name').focus();
+  // Both forms are handled here from the start (never sent by the browser itself), whatever the
+  // state: the message form does nothing until signed in.
+  let config = null;
+  $('message-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    sendMessage();
+  });
+  $('message').addEventListener('input', countMessage);
   $('signin-form').addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (!config || session) return;
     $('signin-error').textContent = '';
     try {
       const answer = await request('POST', '/session', { name: $('name').value });
@@ -167,9 +218,15 @@ async function main() {
       $('signin-error').textContent = error.message;
     }
   });
+
+  followWebhooks();
+  config = await request('GET', '/config.json');
+  if (config.user) {
+    start(config);
+    return;
+  }
+  $('signin').hidden = false;
+  $('name').focus();
 }
 
-main().catch((error) => {
-  $('status').textContent = `error: ${error.message}`;
-  $('status').dataset.state = 'failed';
-});
+main().catch((error) => setStatus(`error: ${error.message}`, 'failed'));

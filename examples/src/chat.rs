@@ -28,8 +28,10 @@ pub const SESSION_COOKIE: &str = "chat_session";
 pub const MAX_NAME_CHARS: usize = 20;
 /// The longest message, in characters (well inside Pusher's 10 KB event limit once encrypted).
 pub const MAX_MESSAGE_CHARS: usize = 500;
-/// The largest request body the chat routes read (a name or a message, as JSON).
-pub const MAX_BODY_BYTES: usize = 4 * 1024;
+/// The largest request body the chat routes read (a name or a message, as JSON): room for any
+/// message within [`MAX_MESSAGE_CHARS`], even with every character `\u`-escaped, so a larger
+/// message body is refused by the same rule ("the limit is 500 characters").
+pub const MAX_BODY_BYTES: usize = 8 * 1024;
 /// How many webhook events the panel's log keeps (older ones are dropped first).
 pub const WEBHOOK_LOG_CAPACITY: usize = 200;
 /// How many sessions are kept (the oldest are forgotten first): a demo keeps them in memory.
@@ -101,7 +103,7 @@ pub fn validate_name(name: &str) -> Result<String, ChatError> {
     let chars = name.chars().count();
     if chars > MAX_NAME_CHARS {
         return Err(ChatError::InvalidName(format!(
-            "it is {chars} characters long; the limit is {MAX_NAME_CHARS}"
+            "the limit is {MAX_NAME_CHARS} characters; this one has {chars}"
         )));
     }
     if let Some(c) = name
@@ -126,9 +128,7 @@ pub fn validate_message(text: &str) -> Result<String, ChatError> {
     }
     let chars = text.chars().count();
     if chars > MAX_MESSAGE_CHARS {
-        return Err(ChatError::InvalidMessage(format!(
-            "it is {chars} characters long; the limit is {MAX_MESSAGE_CHARS}"
-        )));
+        return Err(message_too_long(Some(chars)));
     }
     if let Some(c) = text
         .chars()
@@ -139,6 +139,28 @@ pub fn validate_message(text: &str) -> Result<String, ChatError> {
         )));
     }
     Ok(text.to_owned())
+}
+
+/// A message over [`MAX_MESSAGE_CHARS`], in the words the page uses too ("the limit is 500
+/// characters; this one has 612"): the same rule whether the characters were counted or the body
+/// was already too large to read (`chars` unknown).
+fn message_too_long(chars: Option<usize>) -> ChatError {
+    let this = chars.map_or_else(
+        || "this one is longer".to_owned(),
+        |n| format!("this one has {n}"),
+    );
+    ChatError::InvalidMessage(format!(
+        "the limit is {MAX_MESSAGE_CHARS} characters; {this}"
+    ))
+}
+
+/// The text of a `POST /messages` body, validated: a body over [`MAX_BODY_BYTES`] holds a message
+/// over [`MAX_MESSAGE_CHARS`], and is refused as one.
+pub fn parse_message(body: &[u8]) -> Result<String, ChatError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(message_too_long(None));
+    }
+    parse_body::<NewMessage>(body).and_then(|m| validate_message(&m.text))
 }
 
 /// The body of `POST /session`.
@@ -191,7 +213,7 @@ pub fn message_payload(name: &str, text: &str, at_ms: u64) -> Value {
 /// when the client refused the event itself (for example over the payload limit), 502 when the
 /// Pusher API could not be reached or refused it.
 pub async fn post_message(pusher: &Pusher, name: &str, body: &[u8]) -> (u16, String) {
-    let text = match parse_body::<NewMessage>(body).and_then(|m| validate_message(&m.text)) {
+    let text = match parse_message(body) {
         Ok(text) => text,
         Err(e) => return (e.status(), e.body()),
     };
@@ -572,6 +594,34 @@ mod tests {
         let err = validate_message(&"é".repeat(MAX_MESSAGE_CHARS + 1)).unwrap_err();
         assert_eq!(err.status(), 400);
         assert!(err.body().contains("limit is 500"), "{}", err.body());
+    }
+
+    #[test]
+    fn one_rule_for_long_messages() {
+        // Counted or too large to read, a long message is refused in the same words.
+        let counted = parse_message(json!({ "text": "a".repeat(612) }).to_string().as_bytes());
+        assert_eq!(
+            counted.unwrap_err().to_string(),
+            "invalid message: the limit is 500 characters; this one has 612"
+        );
+        let large = json!({ "text": "é".repeat(MAX_BODY_BYTES) }).to_string();
+        assert_eq!(
+            parse_message(large.as_bytes()).unwrap_err().to_string(),
+            "invalid message: the limit is 500 characters; this one is longer"
+        );
+        // The largest valid message fits in a body even with every character \u-escaped.
+        let escaped = format!(
+            r#"{{"text":"{}"}}"#,
+            r"\ud83d\ude00".repeat(MAX_MESSAGE_CHARS)
+        );
+        assert_eq!(
+            parse_message(escaped.as_bytes()).unwrap().chars().count(),
+            MAX_MESSAGE_CHARS
+        );
+        assert_eq!(
+            validate_name(&"a".repeat(25)).unwrap_err().to_string(),
+            "invalid name: the limit is 20 characters; this one has 25"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! `PORT` (default 3000, bound on 127.0.0.1); `PUSHER_JS_PATH` to serve another pusher-js
-//! build.
+//! build. Like `chat_axum`, it handles no signal: TERM or Ctrl-C ends it at once.
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
@@ -243,6 +243,11 @@ async fn run() -> Result<(), String> {
             .service(PusherAuth::new().channel(authorize).user(authenticate))
     })
     .workers(2)
+    // No signal handling of its own, as `chat_axum`: TERM or Ctrl-C ends the process at once.
+    // actix's would stop it on the Ctrl-C a terminal sends to a whole process group, before
+    // sockudo's last webhooks (`scripts/demo` stops sockudo first, then the app), and on TERM
+    // wait up to 30 s for the webhook panel's long polls.
+    .disable_signals()
     .bind(("127.0.0.1", settings.port))
     .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
     server.run().await.map_err(|e| e.to_string())

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! `PORT` (default 3000, bound on 127.0.0.1); `PUSHER_JS_PATH` to serve another pusher-js
-//! build. The actix-web version (`chat_actix`) serves the same page and routes:
+//! build. It handles no signal: TERM or Ctrl-C ends it at once (it keeps nothing worth saving;
+//! `scripts/demo` stops sockudo first, so sockudo's last webhooks still arrive). The actix-web
+//! version (`chat_actix`) serves the same page and routes:
 //!
 //! - `GET /`, `/chat.js`, `/chat.css`: the page (`examples/chat/`); `GET /pusher.min.js`:
 //!   pusher-js from its npm package, so the demo works offline.
