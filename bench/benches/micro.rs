@@ -66,7 +66,7 @@ fn webhook_body(target: usize) -> Vec<u8> {
 /// One raw HMAC-SHA256 with the key scheduled anew (what an SDK calling HMAC(secret, msg) pays).
 fn hmac_fresh(message: &[u8]) -> [u8; 64] {
     let mut mac =
-        <HmacSha256 as hmac::KeyInit>::new_from_slice(SECRET.as_bytes()).expect("any length");
+        <HmacSha256 as hmac::Mac>::new_from_slice(SECRET.as_bytes()).expect("any length");
     mac.update(message);
     let mut hex = [0u8; 64];
     hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex).expect("64 hex digits");
@@ -83,7 +83,7 @@ fn hmac_keyed(keyed: &HmacSha256, message: &[u8]) -> [u8; 64] {
 }
 
 fn keyed_state() -> HmacSha256 {
-    <HmacSha256 as hmac::KeyInit>::new_from_slice(SECRET.as_bytes()).expect("any length")
+    <HmacSha256 as hmac::Mac>::new_from_slice(SECRET.as_bytes()).expect("any length")
 }
 
 fn auth(c: &mut Criterion<Clock>) {
@@ -219,7 +219,7 @@ fn encryption(c: &mut Criterion<Clock>) {
     g.bench_function("os_random_nonce", |b| {
         b.iter(|| {
             let mut nonce = [0u8; 24];
-            getrandom::fill(&mut nonce).expect("the OS gives random bytes");
+            getrandom::getrandom(&mut nonce).expect("the OS gives random bytes");
             nonce
         })
     });

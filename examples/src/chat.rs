@@ -260,7 +260,7 @@ impl Sessions {
     /// Starts a session for `name` (already validated) and returns its cookie token.
     pub fn create(&self, name: &str) -> Result<String, ChatError> {
         let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).map_err(|_| ChatError::NoRandomness)?;
+        getrandom::getrandom(&mut bytes).map_err(|_| ChatError::NoRandomness)?;
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         while inner.order.len() >= MAX_SESSIONS {

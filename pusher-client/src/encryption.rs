@@ -147,7 +147,7 @@ pub(crate) struct EncryptedPayload {
 /// Fills a nonce from the operating system's random source.
 pub(crate) fn random_nonce() -> Result<[u8; 24], CryptoError> {
     let mut nonce = [0u8; 24];
-    getrandom::fill(&mut nonce).map_err(|_| CryptoError::Random)?;
+    getrandom::getrandom(&mut nonce).map_err(|_| CryptoError::Random)?;
     Ok(nonce)
 }
 

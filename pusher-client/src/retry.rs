@@ -151,7 +151,7 @@ impl RetryPolicy {
 /// Random in `[delay / 2, delay]`, so that many clients retrying together spread out.
 pub(crate) fn jitter(delay: Duration) -> Duration {
     let mut byte = [0u8; 2];
-    let unit = match getrandom::fill(&mut byte) {
+    let unit = match getrandom::getrandom(&mut byte) {
         Ok(()) => f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX),
         Err(_) => 1.0,
     };

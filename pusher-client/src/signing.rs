@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Sha256;
@@ -46,7 +46,7 @@ pub(crate) struct Credentials {
 impl Credentials {
     pub(crate) fn new(key: &str, secret: &str) -> Self {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mac = <HmacSha256 as KeyInit>::new_from_slice(secret.as_bytes())
+        let mac = <HmacSha256 as Mac>::new_from_slice(secret.as_bytes())
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         Credentials {
             key: key.to_owned(),

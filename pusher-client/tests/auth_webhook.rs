@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use crypto_secretbox::aead::{Aead as _, KeyInit as _};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
-use hmac::{Hmac, KeyInit as _, Mac as _};
+use hmac::{Hmac, Mac};
 use pusher_client::{
     ChannelAuth, ChannelAuthRequest, CryptoError, Error, PresenceMember, Pusher, UserAuth,
     UserAuthRequest, UserData, ValidationError, WEBHOOK_KEY_HEADER, WEBHOOK_SIGNATURE_HEADER,
@@ -42,7 +42,7 @@ fn encrypted_pusher() -> Pusher {
 
 /// hex(HMAC-SHA256(secret, message)), computed independently of the crate.
 fn hmac_hex(secret: &str, message: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
 }

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use hmac::{Hmac, KeyInit, Mac as _};
+use hmac::{Hmac, Mac};
 use proptest::prelude::*;
 use pusher_client::{
     AuthEndpoint, AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant,
@@ -204,7 +204,7 @@ fn assert_json_error(reply: &AuthReply) -> Result<(), TestCaseError> {
 }
 
 fn hmac_hex(message: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
 }

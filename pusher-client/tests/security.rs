@@ -18,7 +18,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac as _};
+use hmac::{Hmac, Mac};
 use pusher_client::{
     AuthEndpoint, AuthReply, ChannelAuthBody, ChannelAuthRequest, ChannelGrant, Error, Limits,
     MasterKey, PresenceMember, Pusher, PusherBuilder, UserAuthRequest, UserData, UserGrant,
@@ -53,7 +53,7 @@ fn pusher() -> Pusher {
 }
 
 fn hmac_hex(secret: &str, message: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
 }

@@ -20,7 +20,7 @@
 //! Header values are raw bytes, so a case can send one that is not text (a non-ASCII
 //! `Content-Type` parameter, say) and both adapters must still answer it alike.
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use pusher_client::Pusher;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -191,7 +191,7 @@ fn webhook(
 }
 
 fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("hmac key");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("hmac key");
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
@@ -147,7 +147,7 @@ pub fn string_to_sign(method: &str, raw_path: &str, params: &BTreeMap<String, St
 /// hex(HMAC-SHA256(secret, message)).
 pub fn hmac_sha256_hex(secret: &str, message: &[u8]) -> String {
     // HMAC takes keys of any length.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())

@@ -7,7 +7,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::test;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use pusher_client::Pusher;
 use sha2::Sha256;
 
@@ -41,7 +41,7 @@ pub(crate) fn pusher_with_master_key() -> Pusher {
 
 /// Hex HMAC-SHA256, computed here rather than by the crate under test.
 pub(crate) fn hmac_hex(secret: &str, message: &str) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(message.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }

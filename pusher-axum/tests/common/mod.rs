@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use http_body_util::BodyExt;
 use pusher_axum::Pusher;
 use serde_json::Value;
@@ -31,7 +31,7 @@ pub fn pusher() -> Pusher {
 
 /// Hex HMAC-SHA256, computed here independently of the client.
 pub fn hmac_hex(secret: &str, message: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
 }

@@ -348,6 +348,17 @@ impl PusherBuilder {
 }
 
 #[cfg(test)]
+impl PusherBuilder {
+    /// A transport that never sends: unit tests that only build a client (to authorize, sign
+    /// or print it) then pass with every feature set, TLS or none.
+    pub(crate) fn offline(self) -> Self {
+        self.transport(tower::service_fn(|_: http::Request<bytes::Bytes>| async {
+            Err::<http::Response<ResponseBody>, _>(SendError::never_sent("offline"))
+        }))
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -363,13 +374,3 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-impl PusherBuilder {
-    /// A transport that never sends: unit tests that only build a client (to authorize, sign
-    /// or print it) then pass with every feature set, TLS or none.
-    pub(crate) fn offline(self) -> Self {
-        self.transport(tower::service_fn(|_: http::Request<bytes::Bytes>| async {
-            Err::<http::Response<ResponseBody>, _>(SendError::never_sent("offline"))
-        }))
-    }
-}

@@ -122,12 +122,13 @@ impl Conn {
 /// A connection taken from the pool. Dropped without [`Lease::release`], it is closed rather
 /// than given back (its request may have been cut off mid-way).
 pub(super) struct Lease {
-    conn: Conn,
+    // Boxed once per connection: hyper's connection state is large, and answers move.
+    conn: Box<Conn>,
     host: Arc<Host>,
 }
 
 impl Lease {
-    pub(super) fn new(conn: Conn, host: Arc<Host>) -> Lease {
+    pub(super) fn new(conn: Box<Conn>, host: Arc<Host>) -> Lease {
         Lease { conn, host }
     }
 
