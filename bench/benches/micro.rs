@@ -65,8 +65,7 @@ fn webhook_body(target: usize) -> Vec<u8> {
 
 /// One raw HMAC-SHA256 with the key scheduled anew (what an SDK calling HMAC(secret, msg) pays).
 fn hmac_fresh(message: &[u8]) -> [u8; 64] {
-    let mut mac =
-        <HmacSha256 as hmac::Mac>::new_from_slice(SECRET.as_bytes()).expect("any length");
+    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(SECRET.as_bytes()).expect("any length");
     mac.update(message);
     let mut hex = [0u8; 64];
     hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex).expect("64 hex digits");

@@ -43,8 +43,8 @@
 //! # Ok::<(), pusher_client::Error>(())
 //! ```
 //!
-//! [`PusherBuilder`] also sets the connect timeout, an HTTP(S) proxy, your own
-//! `reqwest::Client` or a whole [`transport`] (any `tower::Service`), the [`Limits`] of your
+//! [`PusherBuilder`] also sets the connect timeout, an HTTP proxy, your own
+//! `reqwest::Client` (feature `reqwest`) or a whole [`transport`] (any `tower::Service`), the [`Limits`] of your
 //! cluster or server, the encryption master key and extra webhook keys.
 //!
 //! ## Triggering events
@@ -203,11 +203,17 @@
 //!
 //! ## Features
 //!
-//! - `rustls` (default): TLS through rustls.
-//! - `native-tls`: TLS through the platform's library.
-//! - `hyper`: `transport::HyperTransport`, a transport on hyper 1 that spends less CPU per
-//!   request than the default reqwest one; opt in with
-//!   [`PusherBuilder::transport`]. See the [`transport`] module.
+//! - `rustls` (default): HTTPS through rustls with the *ring* crypto provider, certificates
+//!   checked by the platform's verifier.
+//! - `aws-lc-rs`: rustls with the aws-lc-rs provider instead (implies `rustls`).
+//! - `native-tls`: HTTPS through the platform's library (OpenSSL on Linux); preferred when on
+//!   together with `rustls`.
+//! - `reqwest`: `transport::ReqwestTransport` and `PusherBuilder::http_client`, to send
+//!   through a `reqwest::Client` your app already configures.
+//!
+//! The default transport ([`transport::HyperTransport`]) needs no feature. Without a TLS
+//! feature the client speaks plain HTTP only, and [`PusherBuilder::build`] refuses
+//! `.tls(true)` with [`ConfigError::Unsupported`].
 //! - `test-util`: helpers for tests only, never for production builds
 //!   (`PusherBuilder::nonce_source_for_tests`, a fixed encryption nonce). Enable it in
 //!   `[dev-dependencies]`.
@@ -220,7 +226,9 @@
 //                 builders), `query` (channel queries)
 //   config/       `PusherBuilder`: `mod` (settings), `limits`, `pusher_url`, `env`, `build`
 //   signing       the HMAC signature of API requests; `signed`: signed requests handed back
-//   transport     what carries a request (reqwest; `transport/hyper_impl` behind `hyper`)
+//   transport/    what carries a request: `mod` (the enum, custom services), `error`
+//                 (`SendError`), `body` (`ResponseBody`), `hyper/` (the default: `mod`, `pool`,
+//                 `conn`, `connect`, `tls`), `reqwest` (behind `reqwest`)
 //   retry         which failures are retried, and the waits in between
 //   channel       name rules for channels, sockets, users and events
 //   event         what a trigger carries (`Data`, `Info`, `BatchEvent`)

@@ -134,7 +134,10 @@ async fn https_hosts_go_through_a_connect_tunnel() {
         head.starts_with("connect api-mt1.pusher.com:443 http/1.1\r\n"),
         "{head}"
     );
-    assert!(head.contains("proxy-authorization: basic dtpw\r\n"), "{head}");
+    assert!(
+        head.contains("proxy-authorization: basic dtpw\r\n"),
+        "{head}"
+    );
     assert!(
         !head.contains("auth_signature"),
         "nothing of the request goes to the proxy in clear: {head}"
@@ -225,7 +228,10 @@ async fn proxy_variables_apply_with_the_same_precedence_on_every_transport() {
                 "PUSHER_PROXY_CHILD_MODE",
                 if case.builder_proxy { "builder" } else { "env" },
             )
-            .env("PUSHER_PROXY_CHILD_SENT", if case.expect.is_some() { "1" } else { "0" });
+            .env(
+                "PUSHER_PROXY_CHILD_SENT",
+                if case.expect.is_some() { "1" } else { "0" },
+            );
         for var in [
             "HTTP_PROXY",
             "http_proxy",

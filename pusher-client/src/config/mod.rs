@@ -373,4 +373,3 @@ mod tests {
         assert!(!s.contains("pw@"));
     }
 }
-
