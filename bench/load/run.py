@@ -20,7 +20,8 @@ Environment: BENCH_DURATION (s per run, default 10), BENCH_WARMUP (s, default 1)
 BENCH_REPEAT (default 3), BENCH_CONCURRENCY (default "1 64"), BENCH_CLIENTS (default
 "pusher-rs pusher-rs-ct pusher-rs-reqwest pusher-rs-reqwest-ct pusher045 node python"), BENCH_FRAMEWORKS (default "axum actix"),
 BENCH_WRK_THREADS (wrk threads at concurrency > 1, default 2), BENCH_NGINX_WORKERS (default 1),
-BENCH_QUICK=1 (2 s runs, 1 round, for a smoke test), BENCH_OUT (default
+BENCH_EXTRA_CLIENTS (A/B runs: "name=command;…", e.g. a trigger-load built from another
+commit), BENCH_QUICK=1 (2 s runs, 1 round, for a smoke test), BENCH_OUT (default
 target/bench-load/report.md).
 """
 
@@ -89,6 +90,14 @@ CLIENT_COMMANDS = {
                [os.path.join(PEERS, "python-venv", "bin", "python"),
                 os.path.join(ROOT, "bench", "compare", "load", "python", "trigger.py")]),
 }
+
+# Extra clients for A/B runs, e.g. a trigger-load built from another commit:
+# BENCH_EXTRA_CLIENTS="pusher-rs-before=/path/trigger-load --runtime multi;..." (name=command).
+# Names starting with pusher-rs count as ours in the tables.
+for extra in filter(None, os.environ.get("BENCH_EXTRA_CLIENTS", "").split(";")):
+    name, _, command = extra.partition("=")
+    CLIENT_COMMANDS[name.strip()] = (name.strip(), command.split())
+    CLIENTS.append(name.strip())
 
 SHORT = {"pusher045": "pusher 0.4.5", "node": "Node SDK", "python": "Python SDK"}
 
