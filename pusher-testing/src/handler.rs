@@ -366,7 +366,7 @@ fn check_event(
     if channels.is_empty() {
         return Err(Rejection::new(
             R::TooManyChannels,
-            "the event names no channel",
+            "the event names no channels",
         ));
     }
     if channels.len() > limits.max_channels_per_trigger {
@@ -481,11 +481,14 @@ fn batch(shared: &Shared, body: &[u8]) -> Result<Value, Rejection> {
         return Err(malformed("batch must be an array"));
     };
     let max = shared.lock().config.limits.max_batch_size;
-    if list.is_empty() || list.len() > max {
+    if list.is_empty() {
+        return Err(Rejection::new(R::BatchTooLarge, "the batch is empty"));
+    }
+    if list.len() > max {
         return Err(Rejection::new(
             R::BatchTooLarge,
             format!(
-                "the batch has {} events; it must have 1 to {max}",
+                "Batch too large: {} events, over the {max}-event limit",
                 list.len()
             ),
         ));
