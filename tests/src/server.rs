@@ -2,6 +2,7 @@
 //! workspace's tests share with its users) with the workspace's test transport and the
 //! shorthands the tests were written with.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::time::Duration;
@@ -132,19 +133,44 @@ impl FakePusher {
     }
 }
 
-/// One request as the server received it: [`pusher_testing::RecordedRequest`] (its fields
-/// and methods through `Deref`) plus `refusal`, the name the tests use for its rejection.
+/// One request as the server received it: the fields of [`pusher_testing::RecordedRequest`],
+/// its rejection named `refusal` as the tests name it. A plain struct, so tests can move its
+/// fields out.
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path exactly as received on the wire (still percent-encoded).
+    pub raw_path: String,
+    /// The query exactly as received (without `?`; empty when there is none).
+    pub raw_query: String,
+    /// The path split on `/` and percent-decoded (without the leading empty segment).
+    pub path_segments: Vec<String>,
+    /// The query parameters, percent-decoded.
+    pub query: BTreeMap<String, String>,
+    /// The exact body bytes.
+    pub body: Vec<u8>,
+    /// Every header, names lower-case, values lossily decoded, in the order received.
+    pub headers: Vec<(String, String)>,
     /// Why the request was refused, if it was.
     pub refusal: Option<pusher_testing::Rejection>,
+    /// The status answered; `None` while being answered, or never answered.
+    pub status: Option<u16>,
     inner: pusher_testing::RecordedRequest,
 }
 
 impl From<pusher_testing::RecordedRequest> for RecordedRequest {
     fn from(inner: pusher_testing::RecordedRequest) -> Self {
         RecordedRequest {
+            method: inner.method.clone(),
+            raw_path: inner.raw_path.clone(),
+            raw_query: inner.raw_query.clone(),
+            path_segments: inner.path_segments.clone(),
+            query: inner.query.clone(),
+            body: inner.body.clone(),
+            headers: inner.headers.clone(),
             refusal: inner.rejection.clone(),
+            status: inner.status,
             inner,
         }
     }
@@ -155,13 +181,35 @@ impl RecordedRequest {
     pub fn authenticated(&self) -> bool {
         self.inner.authenticated()
     }
-}
 
-impl Deref for RecordedRequest {
-    type Target = pusher_testing::RecordedRequest;
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.inner.header(name)
+    }
 
-    fn deref(&self) -> &Self::Target {
-        &self.inner
+    /// The `X-Pusher-Library` header.
+    pub fn pusher_library(&self) -> Option<&str> {
+        self.inner.pusher_library()
+    }
+
+    /// The `Content-Type` header.
+    pub fn content_type(&self) -> Option<&str> {
+        self.inner.content_type()
+    }
+
+    /// The decoded query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.inner.param(name)
+    }
+
+    /// The body as UTF-8 text (lossy).
+    pub fn body_text(&self) -> String {
+        self.inner.body_text()
+    }
+
+    /// The body parsed as JSON; `Value::Null` if it is not JSON.
+    pub fn body_json(&self) -> serde_json::Value {
+        self.inner.body_json()
     }
 }
 
