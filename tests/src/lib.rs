@@ -8,12 +8,14 @@
 //!
 //! - [`FakePusher::start`] binds `127.0.0.1:0`; [`FakePusher::client`] /
 //!   [`FakePusher::client_builder`] give a `pusher_client::Pusher` pointed at it with matching
-//!   credentials; [`FakePusher::pusher_url`] gives a `PUSHER_URL`.
+//!   credentials; [`pusher_url`](pusher_testing::FakePusher::pusher_url) gives a
+//!   `PUSHER_URL`.
 //! - Every request is recorded ([`FakePusher::requests`]): method, raw and decoded path and
 //!   query, exact body bytes, headers, the refusal if any, the status answered.
-//! - Answers come from configurable state ([`FakePusher::set_channel`]), limits
-//!   ([`ServerLimits`]) and clock ([`ServerClock`]); scripted [`Reply`]s override the next
-//!   answers (error statuses, malformed JSON, delays, no answer at all).
+//! - Answers come from configurable state
+//!   ([`set_channel`](pusher_testing::FakePusher::set_channel)), limits ([`ServerLimits`]) and
+//!   clock ([`ServerClock`]); scripted [`Reply`]s override the next answers (error statuses,
+//!   malformed JSON, delays, no answer at all).
 //!
 //! Endpoints (under `/apps/{app_id}`; any other app id is answered 404):
 //!

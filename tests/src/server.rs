@@ -79,6 +79,20 @@ impl FakePusher {
             .unwrap_or_else(|| unreachable!("started on a socket"))
     }
 
+    /// A `PusherBuilder` with this server's credentials, pointed at it over plain HTTP, on the
+    /// transport the tests run with ([`with_test_transport`](crate::with_test_transport)).
+    pub fn client_builder(&self) -> pusher_client::PusherBuilder {
+        self.0.client_builder()
+    }
+
+    /// A ready client: [`client_builder`](Self::client_builder) built.
+    ///
+    /// # Panics
+    /// If the client cannot be built.
+    pub fn client(&self) -> pusher_client::Pusher {
+        self.0.client()
+    }
+
     /// Every request received so far, in order of arrival (refused ones included).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.0
