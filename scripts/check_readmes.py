@@ -29,12 +29,14 @@ READMES = [
     "pusher-client/README.md",
     "pusher-axum/README.md",
     "pusher-actix/README.md",
+    "pusher-testing/README.md",
 ]
 # The workspace crates a README may depend on: patched to the local paths.
 LOCAL_CRATES = {
     "pusher-client": "pusher-client",
     "pusher-axum": "pusher-axum",
     "pusher-actix": "pusher-actix",
+    "pusher-testing": "pusher-testing",
 }
 # Fence attributes (rustdoc's) that still mean "compile this Rust code".
 RUST_ATTRS = {"rust", "no_run", "should_panic", "edition2015", "edition2018", "edition2021",

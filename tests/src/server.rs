@@ -1,21 +1,21 @@
-//! [`FakePusher`]: starting the server and the handle tests hold.
+//! [`FakePusher`]: `pusher_testing::FakePusher` (the published test kit's fake, which this
+//! workspace's tests share with its users) with the workspace's test transport and the
+//! shorthands the tests were written with.
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::time::Duration;
 
-use pusher_client::{Pusher, PusherBuilder};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use bytes::Bytes;
+use pusher_testing::Failure;
 
-use crate::config::{FakeConfig, ServerClock, ServerLimits};
-use crate::handler::handle;
-use crate::record::{RecordedRequest, TriggeredEvent};
-use crate::state::{ChannelState, Reply, Shared};
-use crate::verify::percent_encode;
+use crate::config::FakeConfig;
 
 /// A loopback HTTP server that checks every request exactly as the Pusher Channels API does
-/// and answers like it. Each test starts its own; dropping the handle stops it.
+/// and answers like it: [`pusher_testing::FakePusher`] (every method of which is available
+/// through `Deref`), whose clients use the transport the tests run with
+/// ([`with_test_transport`](crate::with_test_transport)). Dropping it stops it.
 ///
 /// ```
 /// use pusher_tests::{ChannelState, FakePusher};
@@ -35,11 +35,14 @@ use crate::verify::percent_encode;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-pub struct FakePusher {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
+pub struct FakePusher(pusher_testing::FakePusher);
+
+impl Deref for FakePusher {
+    type Target = pusher_testing::FakePusher;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl FakePusher {
@@ -56,230 +59,229 @@ impl FakePusher {
     /// # Panics
     /// If no loopback port can be bound.
     pub async fn start_with(config: FakeConfig) -> FakePusher {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("bound socket has no address: {e}"));
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(config, shutdown_rx.clone()));
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&shared));
-        let mut stop = shutdown_rx;
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|down| *down).await;
-            });
-            if let Err(e) = serve.await {
-                eprintln!("FakePusher stopped with an error: {e}");
-            }
-        });
-        FakePusher {
-            addr,
-            shared,
-            shutdown,
-            task,
-        }
+        let fake = pusher_testing::FakePusher::builder()
+            .app(config.app_id, config.key, config.secret)
+            .limits(config.limits)
+            .clock(config.clock)
+            .client_settings(crate::with_test_transport)
+            .start()
+            .await;
+        FakePusher(fake)
     }
-
-    // ---- where it is ----
 
     /// The socket address it listens on (always `127.0.0.1:<port>`).
+    ///
+    /// # Panics
+    /// Never: this fake always listens on a socket.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.0
+            .addr()
+            .unwrap_or_else(|| unreachable!("started on a socket"))
     }
 
-    /// `127.0.0.1`.
-    pub fn host(&self) -> String {
-        self.addr.ip().to_string()
-    }
-
-    /// The port it listens on.
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
-    /// `http://127.0.0.1:<port>`, what [`Pusher::base_url`] reports for its clients.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// `http://KEY:SECRET@127.0.0.1:<port>/apps/APP_ID`, for [`Pusher::from_url`] and
-    /// `PUSHER_URL`. Key and secret are percent-encoded (all but `A-Z a-z 0-9 - . _ ~`).
-    pub fn pusher_url(&self) -> String {
-        let state = self.shared.lock();
-        let c = &state.config;
-        format!(
-            "http://{}:{}@{}/apps/{}",
-            percent_encode(&c.key),
-            percent_encode(&c.secret),
-            self.addr,
-            c.app_id
-        )
-    }
-
-    /// The app id it serves.
-    pub fn app_id(&self) -> String {
-        self.shared.lock().config.app_id.clone()
-    }
-
-    /// The app key it expects.
-    pub fn key(&self) -> String {
-        self.shared.lock().config.key.clone()
-    }
-
-    /// The app secret it verifies signatures with.
-    pub fn secret(&self) -> String {
-        self.shared.lock().config.secret.clone()
-    }
-
-    // ---- clients ----
-
-    /// A [`PusherBuilder`] with this server's credentials, pointed at it over plain HTTP.
-    /// Adjust it (timeout, limits, clock) and build.
-    pub fn client_builder(&self) -> PusherBuilder {
-        crate::with_test_transport(
-            Pusher::builder(self.app_id(), self.key(), self.secret())
-                .host(self.host())
-                .port(self.port())
-                .tls(false),
-        )
+    /// A `PusherBuilder` with this server's credentials, pointed at it over plain HTTP, on the
+    /// transport the tests run with ([`with_test_transport`](crate::with_test_transport)).
+    pub fn client_builder(&self) -> pusher_client::PusherBuilder {
+        self.0.client_builder()
     }
 
     /// A ready client: [`client_builder`](Self::client_builder) built.
     ///
     /// # Panics
-    /// If the client cannot be built (a bug in `pusher_client`'s builder).
-    pub fn client(&self) -> Pusher {
-        self.client_builder()
-            .build()
-            .unwrap_or_else(|e| panic!("a client for the fake server should build: {e}"))
+    /// If the client cannot be built.
+    pub fn client(&self) -> pusher_client::Pusher {
+        self.0.client()
     }
-
-    // ---- state ----
-
-    /// Sets a channel's state (its counts and presence users), replacing what it had.
-    pub fn set_channel(&self, name: impl Into<String>, state: ChannelState) {
-        self.shared.lock().channels.insert(name.into(), state);
-    }
-
-    /// Forgets every channel's state: all channels are then unoccupied.
-    pub fn clear_channels(&self) {
-        self.shared.lock().channels.clear();
-    }
-
-    /// Sets the server's clock (against which `auth_timestamp` is checked, ±600 s).
-    pub fn set_clock(&self, clock: ServerClock) {
-        self.shared.lock().config.clock = clock;
-    }
-
-    /// The server's current time in Unix seconds.
-    pub fn now_unix(&self) -> u64 {
-        self.shared.clock().now_unix()
-    }
-
-    /// Sets the limits the server enforces.
-    pub fn set_limits(&self, limits: ServerLimits) {
-        self.shared.lock().config.limits = limits;
-    }
-
-    /// The limits the server enforces.
-    pub fn limits(&self) -> ServerLimits {
-        self.shared.lock().config.limits
-    }
-
-    // ---- scripted replies ----
-
-    /// Queues `reply` for the next authenticated request (after those already queued).
-    pub fn reply_next(&self, reply: Reply) {
-        self.shared.lock().replies.push_back(reply);
-    }
-
-    /// Queues `reply` for each of the next `n` authenticated requests.
-    pub fn reply_next_n(&self, n: usize, reply: Reply) {
-        let mut state = self.shared.lock();
-        state.replies.extend(std::iter::repeat_n(reply, n));
-    }
-
-    /// Drops any scripted replies not yet used.
-    pub fn clear_replies(&self) {
-        self.shared.lock().replies.clear();
-    }
-
-    // ---- recordings ----
 
     /// Every request received so far, in order of arrival (refused ones included).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.clone()
-    }
-
-    /// How many requests were received so far.
-    pub fn request_count(&self) -> usize {
-        self.shared.lock().requests.len()
+        self.0
+            .requests()
+            .into_iter()
+            .map(RecordedRequest::from)
+            .collect()
     }
 
     /// The last request received, if any.
     pub fn last_request(&self) -> Option<RecordedRequest> {
-        self.shared.lock().requests.last().cloned()
+        self.0.last_request().map(RecordedRequest::from)
     }
 
-    /// The events accepted so far, in order (a batch adds one per event).
+    /// The events accepted so far, in order (a batch adds one per event), `data` as received.
     pub fn events(&self) -> Vec<TriggeredEvent> {
-        self.shared.lock().events.clone()
+        self.0
+            .triggers()
+            .into_iter()
+            .map(|t| TriggeredEvent {
+                channels: t.channels,
+                name: t.event,
+                data: t.raw_data,
+                socket_id: t.socket_id,
+                info: t.info,
+            })
+            .collect()
     }
 
     /// The user ids whose connections were terminated, in order, decoded from the path.
     pub fn terminated_users(&self) -> Vec<String> {
-        self.shared.lock().terminated.clone()
+        self.0
+            .terminations()
+            .into_iter()
+            .map(|t| t.user_id)
+            .collect()
     }
 
-    /// What of the app's secrets appears in `text` (an error message, a log line): the app
-    /// secret, `auth_signature=`, or any `auth_signature` value received so far. Empty when
-    /// nothing leaks.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let server = pusher_tests::FakePusher::start().await;
-    /// assert!(server.leaks_in("API answered 500").is_empty());
-    /// assert_eq!(server.leaks_in(&format!("oops {}", server.secret())).len(), 1);
-    /// # }
-    /// ```
-    pub fn leaks_in(&self, text: &str) -> Vec<String> {
-        let state = self.shared.lock();
-        let mut found = Vec::new();
-        if text.contains(&state.config.secret) {
-            found.push("the app secret".to_owned());
-        }
-        if text.contains("auth_signature=") {
-            found.push("auth_signature=".to_owned());
-        }
-        for request in &state.requests {
-            if let Some(sig) = request.query.get("auth_signature")
-                && sig.len() >= 16
-                && text.contains(sig.as_str())
-            {
-                found.push(format!("the auth_signature {sig}"));
-            }
-        }
-        found
+    /// Queues `reply` for the next authenticated request (after those already queued).
+    pub fn reply_next(&self, reply: Reply) {
+        self.0.fail_next(reply.into());
     }
 
-    /// Forgets the recorded requests, events and terminations.
-    pub fn clear_recordings(&self) {
-        let mut state = self.shared.lock();
-        state.requests.clear();
-        state.events.clear();
-        state.terminated.clear();
+    /// Queues `reply` for each of the next `n` authenticated requests.
+    pub fn reply_next_n(&self, n: usize, reply: Reply) {
+        self.0.fail_next_n(n, reply.into());
+    }
+
+    /// Drops any scripted replies not yet used.
+    pub fn clear_replies(&self) {
+        self.0.clear_failures();
     }
 }
 
-impl Drop for FakePusher {
-    fn drop(&mut self) {
-        // Ends hung requests and the graceful shutdown; abort in case a connection lingers.
-        let _ = self.shutdown.send(true);
-        self.task.abort();
+/// One request as the server received it: the fields of [`pusher_testing::RecordedRequest`],
+/// its rejection named `refusal` as the tests name it. A plain struct, so tests can move its
+/// fields out.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path exactly as received on the wire (still percent-encoded).
+    pub raw_path: String,
+    /// The query exactly as received (without `?`; empty when there is none).
+    pub raw_query: String,
+    /// The path split on `/` and percent-decoded (without the leading empty segment).
+    pub path_segments: Vec<String>,
+    /// The query parameters, percent-decoded.
+    pub query: BTreeMap<String, String>,
+    /// The exact body bytes.
+    pub body: Vec<u8>,
+    /// Every header, names lower-case, values lossily decoded, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// Why the request was refused, if it was.
+    pub refusal: Option<pusher_testing::Rejection>,
+    /// The status answered; `None` while being answered, or never answered.
+    pub status: Option<u16>,
+    inner: pusher_testing::RecordedRequest,
+}
+
+impl From<pusher_testing::RecordedRequest> for RecordedRequest {
+    fn from(inner: pusher_testing::RecordedRequest) -> Self {
+        RecordedRequest {
+            method: inner.method.clone(),
+            raw_path: inner.raw_path.clone(),
+            raw_query: inner.raw_query.clone(),
+            path_segments: inner.path_segments.clone(),
+            query: inner.query.clone(),
+            body: inner.body.clone(),
+            headers: inner.headers.clone(),
+            refusal: inner.rejection.clone(),
+            status: inner.status,
+            inner,
+        }
+    }
+}
+
+impl RecordedRequest {
+    /// `true` if the request passed the path, query and signature checks.
+    pub fn authenticated(&self) -> bool {
+        self.inner.authenticated()
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.inner.header(name)
+    }
+
+    /// The `X-Pusher-Library` header.
+    pub fn pusher_library(&self) -> Option<&str> {
+        self.inner.pusher_library()
+    }
+
+    /// The `Content-Type` header.
+    pub fn content_type(&self) -> Option<&str> {
+        self.inner.content_type()
+    }
+
+    /// The decoded query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.inner.param(name)
+    }
+
+    /// The body as UTF-8 text (lossy).
+    pub fn body_text(&self) -> String {
+        self.inner.body_text()
+    }
+
+    /// The body parsed as JSON; `Value::Null` if it is not JSON.
+    pub fn body_json(&self) -> serde_json::Value {
+        self.inner.body_json()
+    }
+}
+
+/// One event the server accepted, from `/events` (one entry per request, all its channels) or
+/// `/batch_events` (one entry per batch event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggeredEvent {
+    /// The channels it was published to.
+    pub channels: Vec<String>,
+    /// The event name.
+    pub name: String,
+    /// The `data` string exactly as received.
+    pub data: String,
+    /// The excluded socket id, if any.
+    pub socket_id: Option<String>,
+    /// The `info` attributes asked for, if any.
+    pub info: Option<String>,
+}
+
+/// A scripted answer for the next authenticated request (see [`FakePusher::reply_next`]): the
+/// tests' names for [`pusher_testing::Failure`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Answer as the real API would (useful to let earlier requests through).
+    Normal,
+    /// Answer with this status and a `text/plain` body, as Pusher does for errors.
+    Status(u16, String),
+    /// Answer 200 with this body as `application/json`, whether it is JSON or not.
+    Malformed(String),
+    /// Answer with this status and these exact body bytes (which need not be UTF-8).
+    Bytes(u16, Vec<u8>),
+    /// Wait this long, then answer as usual.
+    Delay(Duration),
+    /// Never answer (the connection stays open until the server is dropped).
+    Hang,
+}
+
+impl Reply {
+    /// [`Reply::Status`] with any body.
+    pub fn status(status: u16, body: impl Into<String>) -> Self {
+        Reply::Status(status, body.into())
+    }
+
+    /// [`Reply::Malformed`] with any body.
+    pub fn malformed(body: impl Into<String>) -> Self {
+        Reply::Malformed(body.into())
+    }
+}
+
+impl From<Reply> for Failure {
+    fn from(reply: Reply) -> Failure {
+        match reply {
+            Reply::Normal => Failure::none(),
+            Reply::Status(status, body) => Failure::status(status).body(body),
+            Reply::Malformed(body) => Failure::malformed(body),
+            Reply::Bytes(status, body) => Failure::status(status).body(Bytes::from(body)),
+            Reply::Delay(delay) => Failure::slow(delay),
+            Reply::Hang => Failure::hang(),
+        }
     }
 }

@@ -283,7 +283,7 @@ async fn endpoint_rules() {
         &[],
         Some(r#"{"name":"e","channels":["a b"],"data":"d"}"#),
         400,
-        "Invalid channel name",
+        "has a character Pusher does not accept",
     )
     .await;
     expect(

@@ -22,36 +22,13 @@ use sha2::Sha256;
 /// How far (in seconds) `auth_timestamp` may be from the server's clock, as on Pusher.
 pub const MAX_TIMESTAMP_SKEW_SECS: u64 = 600;
 
-/// Why a request was refused: the HTTP status and the text body to answer with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// 400 for a malformed request, 401 for an authentication failure.
-    pub status: u16,
-    /// The reason, in words (never the secret).
-    pub message: String,
-}
-
-impl Refusal {
-    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
-        Refusal {
-            status: 400,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
-        Refusal {
-            status: 401,
-            message: message.into(),
-        }
-    }
-}
+use crate::record::{Rejection, RejectionReason};
 
 /// Percent-decodes `input`. `%XX` becomes a byte; a `+` is refused unless `plus_is_literal`
 /// (true for path segments, false for query keys and values). The result must be UTF-8.
 ///
 /// ```
-/// use pusher_tests::percent_decode;
+/// use pusher_testing::verify::percent_decode;
 ///
 /// assert_eq!(percent_decode("a%26b%3Dc%2Bd%20%C3%A9", false).as_deref(), Ok("a&b=c+d é"));
 /// assert!(percent_decode("a+b", false).is_err());
@@ -182,48 +159,65 @@ pub fn verify_request(
     raw_path: &str,
     params: &BTreeMap<String, String>,
     body: &[u8],
-) -> Result<(), Refusal> {
+) -> Result<(), Rejection> {
     if let Some(key) = params.keys().find(|k| k.chars().any(char::is_uppercase)) {
-        return Err(Refusal::unauthorized(format!(
-            "Query parameter names must be lower-case: {key:?}"
-        )));
+        return Err(Rejection::new(
+            RejectionReason::AuthParameters,
+            format!("Query parameter names must be lower-case: {key:?}"),
+        ));
     }
     match params.get("auth_key") {
-        None => return Err(Refusal::unauthorized("Missing auth_key")),
+        None => {
+            return Err(Rejection::new(
+                RejectionReason::AuthParameters,
+                "Missing auth_key",
+            ));
+        }
         Some(key) if key != expected.key => {
-            return Err(Refusal::unauthorized(format!("Unknown auth_key {key:?}")));
+            return Err(Rejection::new(
+                RejectionReason::UnknownKey,
+                format!("Unknown auth_key {key:?}"),
+            ));
         }
         Some(_) => {}
     }
     match params.get("auth_version").map(String::as_str) {
         Some("1.0") => {}
         other => {
-            return Err(Refusal::unauthorized(format!(
-                "auth_version must be 1.0, got {other:?}"
-            )));
+            return Err(Rejection::new(
+                RejectionReason::AuthParameters,
+                format!("auth_version must be 1.0, got {other:?}"),
+            ));
         }
     }
     let timestamp = params
         .get("auth_timestamp")
-        .ok_or_else(|| Refusal::unauthorized("Missing auth_timestamp"))?;
+        .ok_or_else(|| Rejection::new(RejectionReason::AuthParameters, "Missing auth_timestamp"))?;
     let timestamp: u64 = timestamp
         .parse()
         .ok()
         .filter(|_| timestamp.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(|| {
-            Refusal::unauthorized(format!("auth_timestamp {timestamp:?} is not an integer"))
+            Rejection::new(
+                RejectionReason::AuthParameters,
+                format!("auth_timestamp {timestamp:?} is not an integer"),
+            )
         })?;
     if timestamp.abs_diff(expected.now_unix) > MAX_TIMESTAMP_SKEW_SECS {
-        return Err(Refusal::unauthorized(format!(
-            "Timestamp expired: Given timestamp ({timestamp}) not within \
+        return Err(Rejection::new(
+            RejectionReason::Timestamp,
+            format!(
+                "Timestamp expired: Given timestamp ({timestamp}) not within \
              {MAX_TIMESTAMP_SKEW_SECS}s of server time ({})",
-            expected.now_unix
-        )));
+                expected.now_unix
+            ),
+        ));
     }
     let needs_md5 = !body.is_empty() || method.eq_ignore_ascii_case("POST");
     match params.get("body_md5") {
         None if needs_md5 => {
-            return Err(Refusal::unauthorized(
+            return Err(Rejection::new(
+                RejectionReason::BodyMd5,
                 "Missing body_md5 for a request with a body",
             ));
         }
@@ -231,29 +225,35 @@ pub fn verify_request(
         Some(given) => {
             let actual = md5_hex(body);
             if *given != actual {
-                return Err(Refusal::unauthorized(format!(
-                    "body_md5 {given:?} does not match the MD5 of the {} bytes received ({actual})",
-                    body.len()
-                )));
+                return Err(Rejection::new(
+                    RejectionReason::BodyMd5,
+                    format!(
+                        "body_md5 {given:?} does not match the MD5 of the {} bytes received ({actual})",
+                        body.len()
+                    ),
+                ));
             }
         }
     }
     let signature = params
         .get("auth_signature")
-        .ok_or_else(|| Refusal::unauthorized("Missing signature"))?;
+        .ok_or_else(|| Rejection::new(RejectionReason::AuthParameters, "Missing signature"))?;
     let to_sign = string_to_sign(method, raw_path, params);
     let wanted = hmac_sha256_hex(expected.secret, to_sign.as_bytes());
     if *signature != wanted {
-        return Err(Refusal::unauthorized(format!(
-            "Invalid signature: you should have sent HmacSHA256Hex({to_sign:?}, your_secret)"
-        )));
+        return Err(Rejection::new(
+            RejectionReason::Signature,
+            format!(
+                "Invalid signature: you should have sent HmacSHA256Hex({to_sign:?}, your_secret)"
+            ),
+        ));
     }
     Ok(())
 }
 
 /// Builds a signed query string (without `?`) for `method` on `raw_path`, independently of
 /// `pusher_client`: for sending hand-made requests to the fake server (see
-/// [`raw_request`](crate::raw_request)). Values are percent-encoded on the wire (everything but
+/// a raw HTTP client). Values are percent-encoded on the wire (everything but
 /// `A-Z a-z 0-9 - . _ ~`) and signed raw.
 pub fn sign_query(
     key: &str,
@@ -350,16 +350,16 @@ mod tests {
         let mut body = BODY.to_vec();
         body[2] = b'N';
         let e = check(&ok, &body, 1353088179).expect_err("tampered body");
-        assert!(e.message.contains("body_md5"), "{e:?}");
+        assert!(e.message().contains("body_md5"), "{e:?}");
         // clock window: 600 s accepted, 601 refused, both directions
         assert_eq!(check(&ok, BODY, 1353088179 + 600), Ok(()));
         assert_eq!(check(&ok, BODY, 1353088179 - 600), Ok(()));
         assert_eq!(
-            check(&ok, BODY, 1353088179 + 601).map_err(|e| e.status),
+            check(&ok, BODY, 1353088179 + 601).map_err(|e| e.status()),
             Err(401)
         );
         assert_eq!(
-            check(&ok, BODY, 1353088179 - 601).map_err(|e| e.status),
+            check(&ok, BODY, 1353088179 - 601).map_err(|e| e.status()),
             Err(401)
         );
         for (key, value) in [
@@ -372,7 +372,7 @@ mod tests {
             let mut p = ok.clone();
             p.insert(key.into(), value.into());
             assert_eq!(
-                check(&p, BODY, 1353088179).map_err(|e| e.status),
+                check(&p, BODY, 1353088179).map_err(|e| e.status()),
                 Err(401),
                 "{key}={value}"
             );
@@ -391,7 +391,7 @@ mod tests {
         let mut upper = ok.clone();
         upper.insert("Info".into(), "x".into());
         let e = check(&upper, BODY, 1353088179).expect_err("upper-case key");
-        assert!(e.message.contains("lower-case"), "{e:?}");
+        assert!(e.message().contains("lower-case"), "{e:?}");
         // an extra parameter is signed too
         let mut extra = ok;
         extra.insert("info".into(), "x".into());
