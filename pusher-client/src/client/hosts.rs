@@ -272,6 +272,31 @@ mod tests {
             assert!(!is_host_failure(&api(status)), "{status}");
         }
         assert!(!never_sent(&api(503)));
+        let transport = |kind| {
+            Error::Transport(crate::error::TransportError {
+                kind,
+                status: None,
+                method: "POST",
+                path: "/apps/1/events".into(),
+                message: String::new(),
+                elapsed: Duration::ZERO,
+                timed_out: false,
+                source: None,
+            })
+        };
+        assert!(never_sent(&transport(TransportKind::Connect)));
+        for kind in [
+            TransportKind::Connect,
+            TransportKind::Timeout,
+            TransportKind::Other,
+        ] {
+            assert!(is_host_failure(&transport(kind)), "{kind:?}");
+        }
+        for kind in [TransportKind::AnswerLost, TransportKind::TooLarge] {
+            assert!(!is_host_failure(&transport(kind)), "{kind:?}");
+            assert!(!never_sent(&transport(kind)));
+        }
+        assert!(!never_sent(&transport(TransportKind::Timeout)));
         assert!(!is_host_failure(&Error::MalformedResponse {
             status: 200,
             message: String::new(),
