@@ -271,7 +271,8 @@ impl PusherBuilder {
     ///   retry the [`retry`](Self::retry) policy allows: queries and
     ///   `terminate_user_connections` by default; triggers, batches and `send_to_user` only
     ///   with an idempotency key or [`RetryPolicy::retry_posts`](crate::RetryPolicy::retry_posts)
-    ///   (they may have been processed by the host that failed).
+    ///   (they may have been processed by the host that failed). Every retry the policy makes
+    ///   (after a 429 too) goes to the next host that is up.
     /// - A host that failed so is marked down (a `warn` trace) and skipped for the
     ///   [`fallback_cooldown`](Self::fallback_cooldown) (30 s), then tried again (an `info`
     ///   trace when it answers). When every host is down, the one whose cool-off ends first is
