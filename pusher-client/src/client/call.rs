@@ -10,6 +10,7 @@ use http_body::Body as _;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 
+use super::hosts::{self, Tried};
 use super::{MAX_RESPONSE_BYTES, Pusher, USER_AGENT};
 use crate::channel;
 use crate::error::{ApiError, Error, TransportError, TransportKind, ValidationError};
@@ -82,6 +83,14 @@ impl<'a> Call<'a> {
 impl Pusher {
     /// Sends `call` under the client's retry policy: every attempt signed afresh, failures
     /// retried by [`retry::should_retry`]'s rule, waits by backoff or `Retry-After`.
+    ///
+    /// With [fallback hosts](crate::PusherBuilder::fallback_hosts), each attempt goes to the
+    /// host [`Hosts::pick`](super::hosts::Hosts::pick) chooses (the first healthy one not
+    /// tried yet). A request that certainly never reached a server (refused, DNS, TLS
+    /// handshake) moves on to the next host at once, without a wait and without using one of
+    /// the policy's attempts, once per host: safe for every request. Anything else moves to
+    /// another host only as a retry the policy allows (timeouts and 5xx of a POST only with an
+    /// idempotency key or `retry_posts`). A host that failed is marked down for the cool-off.
     pub(super) async fn execute(&self, call: Call<'_>) -> Result<(u16, Bytes), Error> {
         let Call {
             method,
@@ -92,20 +101,46 @@ impl Pusher {
             repeat,
         } = call;
         let policy = &self.inner.retry;
+        let hosts = &self.inner.hosts;
         let may_repeat = match repeat {
             Repeat::Safe => true,
             Repeat::IfKeyed => idempotency_key.is_some() || policy.retry_posts,
         };
         let started = Instant::now();
         let mut attempt = 1;
+        let mut tried = Tried::default();
         loop {
+            let host = hosts.pick(tried);
+            tried.add(host);
             let error = match self
-                .attempt(&method, path, params, body.clone(), idempotency_key)
+                .attempt(host, &method, path, params, body.clone(), idempotency_key)
                 .await
             {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => {
+                    hosts.mark_up(host);
+                    return Ok(answer);
+                }
                 Err(error) => error,
             };
+            if hosts::is_host_failure(&error) {
+                hosts.mark_down(host, &error);
+            }
+            // Never sent: another host, at once, outside the retry budget (one pass).
+            if hosts::never_sent(&error)
+                && hosts.untried_remain(tried)
+                && policy
+                    .deadline
+                    .is_none_or(|deadline| started.elapsed() < deadline)
+            {
+                tracing::debug!(
+                    method = method_name(&method),
+                    path,
+                    host = %hosts.authority(host),
+                    error = %error,
+                    "pusher request never reached its host: trying the next host"
+                );
+                continue;
+            }
             if attempt >= policy.max_attempts || !retry::should_retry(&error, may_repeat) {
                 return Err(error);
             }
@@ -141,6 +176,7 @@ impl Pusher {
     /// [`MAX_RESPONSE_BYTES`], all within the request timeout.
     async fn attempt(
         &self,
+        host: usize,
         method: &Method,
         path: &str,
         params: &[(&str, &str)],
@@ -161,8 +197,14 @@ impl Pusher {
             body.as_deref(),
         )?;
         let method_str = method_name(method);
-        let request =
-            self.http_request(method, full_path, path_and_query, body, idempotency_key)?;
+        let request = self.http_request(
+            host,
+            method,
+            full_path,
+            path_and_query,
+            body,
+            idempotency_key,
+        )?;
         let started = Instant::now();
         let fail = |kind: TransportKind, status, timed_out: bool, message: String, source| {
             let error = TransportError {
@@ -267,9 +309,10 @@ impl Pusher {
         Ok((status, bytes))
     }
 
-    /// The signed request as the transport receives it.
+    /// The signed request as the transport receives it, addressed to host `host`.
     fn http_request(
         &self,
+        host: usize,
         method: &Method,
         full_path: FullPath<'_>,
         path_and_query: String,
@@ -278,8 +321,9 @@ impl Pusher {
     ) -> Result<http::Request<Bytes>, Error> {
         let inner = &*self.inner;
         let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(inner.scheme.clone());
-        parts.authority = Some(inner.authority.clone());
+        parts.scheme = Some(inner.hosts.scheme.clone());
+        // The authority, and so the `Host` header, of the host chosen for this attempt.
+        parts.authority = Some(inner.hosts.authority(host).clone());
         parts.path_and_query = Some(
             http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path_and_query))
                 .map_err(|_| invalid_request(&full_path.to_string()))?,

@@ -41,6 +41,7 @@ macro_rules! into_future_via_send {
 }
 
 mod call;
+pub(crate) mod hosts;
 mod query;
 mod trigger;
 
@@ -79,10 +80,11 @@ pub struct Pusher {
 pub(crate) struct Inner {
     pub(crate) app_id: String,
     pub(crate) credentials: Credentials,
+    /// The primary host's `scheme://host[:port]`.
     pub(crate) base_url: String,
-    /// `base_url`'s scheme and authority, parsed once (each request's URI reuses them).
-    pub(crate) scheme: http::uri::Scheme,
-    pub(crate) authority: http::uri::Authority,
+    /// The scheme and the authority of every host (the primary first, then the fallback
+    /// hosts), parsed once (each request's URI reuses them), with their health.
+    pub(crate) hosts: hosts::Hosts,
     pub(crate) api_prefix: String,
     pub(crate) transport: Transport,
     pub(crate) timeout: Duration,
@@ -160,6 +162,22 @@ impl Pusher {
     /// Scheme, host and port requests go to, e.g. `https://api-mt1.pusher.com`.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// Every API host as `host[:port]` (the port left out when it is the scheme's default), in
+    /// the order requests try them: the primary host
+    /// (the one of [`base_url`](Self::base_url)), then the
+    /// [fallback hosts](crate::PusherBuilder::fallback_hosts).
+    ///
+    /// ```
+    /// let pusher = pusher_client::Pusher::builder("1", "key", "secret")
+    ///     .cluster("eu")
+    ///     .build()?;
+    /// assert_eq!(pusher.hosts(), ["api-eu.pusher.com"]);
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn hosts(&self) -> Vec<&str> {
+        self.inner.hosts.authorities().collect()
     }
 
     /// The limits checked before sending.

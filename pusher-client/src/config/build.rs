@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::{DEFAULT_CLUSTER, DEFAULT_CONNECT_TIMEOUT, PusherBuilder, invalid};
+use crate::client::hosts::{Hosts, MAX_HOSTS};
 use crate::client::{Inner, Pusher};
 use crate::encryption::MasterKey;
 use crate::error::{ConfigError, Error};
@@ -41,9 +42,9 @@ impl PusherBuilder {
             }
             webhook_credentials.push(Credentials::new(key, secret));
         }
+        let hosts = self.hosts(&base_url)?;
         let transport = self.take_transport()?;
         check_tls(self.tls, &transport)?;
-        let (scheme, authority) = split_base_url(&base_url)?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemTime::now));
         let api_prefix = format!("/apps/{}", self.app_id);
         Ok(Pusher {
@@ -51,8 +52,7 @@ impl PusherBuilder {
                 credentials: Credentials::new(&self.key, &self.secret),
                 app_id: self.app_id,
                 base_url,
-                scheme,
-                authority,
+                hosts,
                 api_prefix,
                 transport,
                 timeout: self.timeout,
@@ -65,6 +65,50 @@ impl PusherBuilder {
                 retry: self.retry,
             }),
         })
+    }
+
+    /// The primary host (`base_url`'s) then the fallback hosts, checked: each a valid
+    /// `host[:port]`, none listed twice, at most [`MAX_HOSTS`] in all; and the cool-off.
+    fn hosts(&self, base_url: &str) -> Result<Hosts, ConfigError> {
+        let (scheme, primary) = split_base_url(base_url)?;
+        if self.fallback_hosts.is_empty() {
+            return Ok(Hosts::new(scheme, vec![primary], self.fallback_cooldown));
+        }
+        if self.fallback_cooldown.is_zero() {
+            return Err(invalid("fallback_cooldown", "must be greater than zero"));
+        }
+        if self.fallback_hosts.len() >= MAX_HOSTS {
+            return Err(invalid(
+                "fallback_hosts",
+                format!("at most {} fallback hosts", MAX_HOSTS - 1),
+            ));
+        }
+        let default_port = if self.tls { 443 } else { 80 };
+        let port_of = |a: &http::uri::Authority| a.port_u16().unwrap_or(default_port);
+        let mut authorities = vec![primary];
+        for entry in &self.fallback_hosts {
+            let (host, port) = split_host_port(entry)?;
+            let port = port.or(self.port).unwrap_or(default_port);
+            let text = if port == default_port {
+                host
+            } else {
+                format!("{host}:{port}")
+            };
+            let authority: http::uri::Authority = text
+                .parse()
+                .map_err(|_| invalid("fallback_hosts", format!("{entry:?} is not a host")))?;
+            if authorities
+                .iter()
+                .any(|a| a.host().eq_ignore_ascii_case(authority.host()) && port_of(a) == port)
+            {
+                return Err(invalid(
+                    "fallback_hosts",
+                    format!("{entry:?} is listed twice (or is the primary host)"),
+                ));
+            }
+            authorities.push(authority);
+        }
+        Ok(Hosts::new(scheme, authorities, self.fallback_cooldown))
     }
 
     /// `scheme://host[:port]`, from the host (else the cluster, else the default cluster), the
@@ -208,11 +252,65 @@ fn check_key(key: &str, field: &'static str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// A fallback host entry, `host`, `host:port`, `[IPv6]`, `[IPv6]:port` or a bare IPv6
+/// address: the host checked as [`check_host`] does (IPv6 bracketed) and the port, if given.
+fn split_host_port(entry: &str) -> Result<(String, Option<u16>), ConfigError> {
+    let field = "fallback_hosts";
+    if entry.contains("://") {
+        return Err(invalid(
+            field,
+            format!(
+                "{entry:?}: give the host name only, without a scheme; use .tls(false) for plain HTTP"
+            ),
+        ));
+    }
+    let (host, port) = if let Some(rest) = entry.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| invalid(field, format!("{entry:?}: '[' without ']'")))?;
+        match after {
+            "" => (host, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => {
+                    return Err(invalid(field, format!("{entry:?}: expected [IPv6]:port")));
+                }
+            },
+        }
+    } else if entry.parse::<Ipv6Addr>().is_ok() {
+        (entry, None)
+    } else {
+        match entry.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (entry, None),
+        }
+    };
+    let host = check_host_as(host, field)?;
+    let port = match port {
+        None => None,
+        Some(port) => match port.parse::<u16>() {
+            Ok(port) if port != 0 => Some(port),
+            _ => {
+                return Err(invalid(
+                    field,
+                    format!("{entry:?}: the port must be a number between 1 and 65535"),
+                ));
+            }
+        },
+    };
+    Ok((host, port))
+}
+
 /// Checks a host name or IP address; IPv6 literals are bracketed for URLs.
 fn check_host(host: &str) -> Result<String, ConfigError> {
-    let bad_host = |reason: &str| invalid("host", reason);
+    check_host_as(host, "host")
+}
+
+/// [`check_host`], naming `field` in errors.
+fn check_host_as(host: &str, field: &'static str) -> Result<String, ConfigError> {
+    let bad_host = |reason: &str| invalid(field, reason);
     if host.is_empty() {
-        return Err(ConfigError::Empty { field: "host" });
+        return Err(ConfigError::Empty { field });
     }
     if host.contains("://") {
         return Err(bad_host(

@@ -40,6 +40,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default cluster when neither a cluster nor a host is set.
 pub const DEFAULT_CLUSTER: &str = "mt1";
+/// Default time a failed host is skipped for when there are
+/// [fallback hosts](PusherBuilder::fallback_hosts).
+pub(crate) const DEFAULT_FALLBACK_COOLDOWN: Duration = Duration::from_secs(30);
 
 /// A refused setting: [`ConfigError::Invalid`] naming it, with the reason.
 fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -125,6 +128,8 @@ pub struct PusherBuilder {
     cluster: Option<String>,
     host: Option<String>,
     port: Option<u16>,
+    fallback_hosts: Vec<String>,
+    fallback_cooldown: Duration,
     tls: bool,
     timeout: Duration,
     connect_timeout: Option<Duration>,
@@ -150,6 +155,7 @@ impl fmt::Debug for PusherBuilder {
             .field("cluster", &self.cluster)
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("fallback_hosts", &self.fallback_hosts)
             .field("tls", &self.tls)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -173,6 +179,8 @@ impl PusherBuilder {
             cluster: None,
             host: None,
             port: None,
+            fallback_hosts: Vec::new(),
+            fallback_cooldown: DEFAULT_FALLBACK_COOLDOWN,
             tls: true,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: None,
@@ -203,6 +211,24 @@ impl PusherBuilder {
         /// HTTPS (`true`, the default) or plain HTTP.
         pub fn tls(tls: bool) => tls = tls;
 
+        /// How long a host that failed is skipped when there are
+        /// [fallback hosts](Self::fallback_hosts) (default 30 s). Once it has passed the host is tried again; a host
+        /// that answers is up again at once. Must be greater than zero.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use pusher_client::Pusher;
+        ///
+        /// let pusher = Pusher::builder("123456", "app-key", "app-secret")
+        ///     .host("node-1.internal")
+        ///     .fallback_hosts(["node-2.internal"])
+        ///     .fallback_cooldown(Duration::from_secs(5))
+        ///     .build()?;
+        /// # drop(pusher);
+        /// # Ok::<(), pusher_client::Error>(())
+        /// ```
+        pub fn fallback_cooldown(cooldown: Duration) => fallback_cooldown = cooldown;
+
         /// The whole-request timeout, connecting included (default 10 s).
         pub fn timeout(timeout: Duration) => timeout = timeout;
 
@@ -221,6 +247,61 @@ impl PusherBuilder {
         /// [`transport`](Self::transport), and refuses `https://` and SOCKS proxies (use a
         /// `reqwest::Client` configured with one instead), with [`ConfigError::Unsupported`].
         pub fn proxy(url: impl Into<String>) => proxy = Some(url.into());
+    }
+
+    /// Other API hosts serving the same app, tried in order when the primary host (from
+    /// [`host`](Self::host), [`cluster`](Self::cluster) or the URL) fails: the nodes of a
+    /// self-hosted cluster (e.g. sockudo nodes sharing a Redis adapter) or a standby.
+    ///
+    /// Each is `host`, `host:port`, `IPv4:port` or `[IPv6]:port`; without a port, the
+    /// [`port`](Self::port) setting applies (else 443 with TLS, 80 without). Every host uses the
+    /// same scheme ([`tls`](Self::tls)), credentials and transport. Replaces any list set
+    /// before; an empty list means no fallback. [`build`](Self::build) refuses a malformed
+    /// host, the primary or a host listed twice, and more than 63 fallback hosts.
+    ///
+    /// How requests use them:
+    ///
+    /// - Each request goes to the first host that is up, in the order: the primary, then these.
+    /// - A request that certainly never reached a server (connection refused, DNS failure, TLS
+    ///   handshake failure, connect timeout) goes to the next host at once, even a trigger and
+    ///   even under [`RetryPolicy::none`](crate::RetryPolicy::none): it is always safe. This
+    ///   happens at most once per host per request and uses none of the policy's attempts.
+    /// - A timeout, a lost connection or a 500/502/503/504 moves to the next host only as a
+    ///   retry the [`retry`](Self::retry) policy allows: queries and
+    ///   `terminate_user_connections` by default; triggers, batches and `send_to_user` only
+    ///   with an idempotency key or [`RetryPolicy::retry_posts`](crate::RetryPolicy::retry_posts)
+    ///   (they may have been processed by the host that failed). Every retry the policy makes
+    ///   (after a 429 too) goes to the next host that is up.
+    /// - A host that failed so is marked down (a `warn` trace) and skipped for the
+    ///   [`fallback_cooldown`](Self::fallback_cooldown) (30 s), then tried again (an `info`
+    ///   trace when it answers). When every host is down, the one whose cool-off ends first is
+    ///   tried.
+    /// - Each attempt is signed afresh; the signature covers the path and query only, so it is
+    ///   valid for any host, and the `Host` header is the chosen host's.
+    ///   [`base_url`](crate::Pusher::base_url) and
+    ///   [`sign_get`](crate::Pusher::sign_get) / [`sign_post`](crate::Pusher::sign_post) use
+    ///   the primary host only.
+    ///
+    /// ```
+    /// use pusher_client::Pusher;
+    ///
+    /// let pusher = Pusher::builder("123456", "app-key", "app-secret")
+    ///     .host("10.0.0.1")
+    ///     .port(6001)
+    ///     .tls(false)
+    ///     .fallback_hosts(["10.0.0.2", "10.0.0.3:6002"]) // 10.0.0.2 on port 6001
+    ///     .build()?;
+    /// assert_eq!(pusher.base_url(), "http://10.0.0.1:6001");
+    /// assert_eq!(pusher.hosts(), ["10.0.0.1:6001", "10.0.0.2:6001", "10.0.0.3:6002"]);
+    /// # Ok::<(), pusher_client::Error>(())
+    /// ```
+    pub fn fallback_hosts<I>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.fallback_hosts = hosts.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Uses the caller's own `reqwest::Client` (its connection pool, TLS and proxy settings)

@@ -183,25 +183,48 @@ pub(crate) async fn start_sockudo(
     port: u16,
     webhook_url: &str,
 ) -> Result<Proc, String> {
-    let config = dir.join("sockudo.json");
-    let text = serde_json::to_string_pretty(&sockudo_config(port, webhook_url))
-        .map_err(|e| e.to_string())?;
-    std::fs::write(&config, text).map_err(|e| format!("{}: {e}", config.display()))?;
-    let log = dir.join("sockudo.log");
-    let child = clean_command(binary, &log)?
-        .arg("--config")
-        .arg(&config)
-        .current_dir(dir)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-    let mut proc = Proc {
-        name: "sockudo".into(),
-        child,
-        log: Some(log),
-    };
+    let config = sockudo_config(port, webhook_url);
+    start_sockudo_with(http, binary, dir, "sockudo", port, &config).await
+}
+
+/// Starts sockudo as [`start_sockudo`] does, with the configuration `config` (written to
+/// `dir/<name>.json`, its log to `dir/<name>.log`): e.g. one node of a cluster.
+pub(crate) async fn start_sockudo_with(
+    http: &reqwest::Client,
+    binary: &Path,
+    dir: &Path,
+    name: &str,
+    port: u16,
+    config: &Value,
+) -> Result<Proc, String> {
+    let config_file = dir.join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(config).map_err(|e| e.to_string())?;
+    std::fs::write(&config_file, text).map_err(|e| format!("{}: {e}", config_file.display()))?;
+    let mut proc = spawn(name, binary, &["--config".into(), config_file.into()], dir)?;
     let url = format!("http://127.0.0.1:{port}/up/{APP_ID}");
     wait_ready(http, &mut proc, &url, Duration::from_secs(30)).await?;
     Ok(proc)
+}
+
+/// Starts `program` with `args` in `dir` under a clean environment (only `PATH`), its output
+/// in `dir/<name>.log`; killed when the [`Proc`] is dropped.
+pub(crate) fn spawn(
+    name: &str,
+    program: &Path,
+    args: &[std::ffi::OsString],
+    dir: &Path,
+) -> Result<Proc, String> {
+    let log = dir.join(format!("{name}.log"));
+    let child = clean_command(program, &log)?
+        .args(args)
+        .current_dir(dir)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+    Ok(Proc {
+        name: name.into(),
+        child,
+        log: Some(log),
+    })
 }
 
 /// Starts the example app `binary` on `port` with `env` (its Pusher configuration) under a
