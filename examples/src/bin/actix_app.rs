@@ -331,17 +331,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
 
-    // PUSHER_FALLBACK_HOSTS (optional, comma-separated `host[:port]`): the other nodes of a
-    // self-hosted cluster, tried when the one above fails (see PusherBuilder::fallback_hosts).
-    let fallback_hosts = std::env::var("PUSHER_FALLBACK_HOSTS").unwrap_or_default();
-    let fallback_hosts = fallback_hosts
-        .split(',')
-        .map(str::trim)
-        .filter(|h| !h.is_empty());
-    let built = pusher_client::PusherBuilder::from_env()
-        .map_err(pusher_client::Error::from)
-        .and_then(|builder| builder.fallback_hosts(fallback_hosts).build());
-    let pusher = match built {
+    // PUSHER_FALLBACK_HOSTS (optional, comma-separated `host[:port]`) names the other nodes of
+    // a self-hosted cluster, tried when the one above fails (PusherBuilder::fallback_hosts).
+    let pusher = match pusher_client::Pusher::from_env() {
         Ok(pusher) => pusher,
         Err(e) => {
             eprintln!("Set PUSHER_URL (or PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET): {e}");

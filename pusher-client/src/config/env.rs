@@ -8,7 +8,9 @@ impl PusherBuilder {
     ///
     /// `PUSHER_URL` if set; otherwise `PUSHER_APP_ID`, `PUSHER_KEY`, `PUSHER_SECRET` (required),
     /// `PUSHER_CLUSTER`, `PUSHER_HOST`, `PUSHER_PORT` and `PUSHER_USE_TLS` (`true`/`false`). In
-    /// both cases `PUSHER_ENCRYPTION_MASTER_KEY_BASE64` sets the end-to-end encryption key.
+    /// both cases `PUSHER_ENCRYPTION_MASTER_KEY_BASE64` sets the end-to-end encryption key and
+    /// `PUSHER_FALLBACK_HOSTS` (comma-separated `host[:port]`) the
+    /// [`fallback_hosts`](Self::fallback_hosts), checked by [`build`](Self::build).
     ///
     /// ```no_run
     /// let pusher = pusher_client::PusherBuilder::from_env()?.build()?;
@@ -63,6 +65,15 @@ impl PusherBuilder {
         };
         if let Some(key) = get("PUSHER_ENCRYPTION_MASTER_KEY_BASE64") {
             builder = builder.encryption_master_key_base64(key);
+        }
+        if let Some(hosts) = get("PUSHER_FALLBACK_HOSTS") {
+            builder = builder.fallback_hosts(
+                hosts
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned),
+            );
         }
         Ok(builder)
     }
@@ -119,6 +130,31 @@ mod tests {
         .build()
         .unwrap();
         assert_eq!(p.base_url(), "http://127.0.0.1:6001");
+    }
+
+    #[test]
+    fn from_env_fallback_hosts() {
+        let p = PusherBuilder::from_lookup(env(&[
+            ("PUSHER_URL", "http://k:s@10.0.0.1:6001/apps/9"),
+            ("PUSHER_FALLBACK_HOSTS", " 10.0.0.2, ,10.0.0.3:6002 "),
+        ]))
+        .unwrap()
+        .offline()
+        .build()
+        .unwrap();
+        assert_eq!(
+            p.hosts(),
+            ["10.0.0.1:6001", "10.0.0.2:6001", "10.0.0.3:6002"]
+        );
+        let bad = PusherBuilder::from_lookup(env(&[
+            ("PUSHER_URL", "http://k:s@10.0.0.1:6001/apps/9"),
+            ("PUSHER_FALLBACK_HOSTS", "http://10.0.0.2"),
+        ]))
+        .unwrap()
+        .offline()
+        .build()
+        .unwrap_err();
+        assert!(bad.to_string().contains("fallback_hosts"), "{bad}");
     }
 
     #[test]

@@ -10,10 +10,10 @@
 //!
 //! Built in:
 //!
-//! - [`HyperTransport`] (the default): hyper 1's HTTP/1.1 keep-alive connections, pooled with
-//!   hyper-util's `cache` (never more connections than concurrent requests), each driven by
-//!   the task that uses it; proxies from [`proxy`] or the `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`
-//!   variables; TLS by feature (`rustls`, the default, with *ring*; `aws-lc-rs`; `native-tls`).
+//! - [`HyperTransport`] (the default): hyper 1's HTTP/1.1 keep-alive connections in a pool of
+//!   its own (never more connections than concurrent requests); proxies from [`proxy`] or the
+//!   `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` variables; TLS by feature (`rustls`, the default,
+//!   with *ring*; `aws-lc-rs`; `native-tls`).
 //! - `ReqwestTransport` (feature `reqwest`): a `reqwest::Client` your app configures, given
 //!   with [`http_client`].
 //!

@@ -1,134 +1,85 @@
-//! One HTTP/1.1 connection, driven by the task that is using it, and the answer body that gives
-//! it back to the pool.
+//! One HTTP/1.1 connection's sending half, and the answer body that gives it back to the pool.
 //!
-//! Why not hyper's usual pattern (a spawned task per connection, requests handed to it over a
-//! channel): on a multi-thread runtime the request's task and the connection's task run on
-//! different workers, and every request then costs cross-thread wake-ups both ways. Here the
-//! connection future is polled by whoever holds the connection — while sending, while waiting
-//! for the answer, while reading its body — so a request is one task and its IO wakes only it.
-//! An idle connection in the pool is polled by nobody; a server closing it meanwhile is seen
-//! when it is next taken (before anything is written).
+//! Each connection runs on a task of its own (hyper's usual pattern); the pool keeps the
+//! `SendRequest` halves. A version that instead drove each connection from the task using it
+//! (no hand-off between tasks) spent *more* CPU per trigger in the load benchmark, on both
+//! runtimes (29.9 against 24.6 µs multi-thread, 27.1 against 22.8 µs current-thread at 64
+//! concurrent triggers, same run; `docs/perf-transport.md`), so the connection task stays.
 
-use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{Connection, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::http1::SendRequest;
 
-use super::connect::Stream;
 use super::pool::Host;
 use crate::transport::SendError;
 
-type Io = TokioIo<Stream>;
-
-/// An open connection: hyper's two halves, kept together.
+/// An open connection, as the pool keeps it: the half that sends requests to its task.
 pub(super) struct Conn {
     sender: SendRequest<Full<Bytes>>,
-    connection: Connection<Io, Full<Bytes>>,
     /// When it was last given back (for the idle timeout).
     pub(super) since: Instant,
     /// Not used for a request yet: if it fails before sending, the server never saw anything.
     pub(super) fresh: bool,
-    closed: bool,
 }
 
 impl Conn {
-    pub(super) fn new(
-        sender: SendRequest<Full<Bytes>>,
-        connection: Connection<Io, Full<Bytes>>,
-    ) -> Conn {
+    pub(super) fn new(sender: SendRequest<Full<Bytes>>) -> Conn {
         Conn {
             sender,
-            connection,
             since: Instant::now(),
             fresh: true,
-            closed: false,
         }
     }
 
     /// Ready for its next request without waiting (its previous answer fully processed).
     pub(super) fn is_ready(&self) -> bool {
-        !self.closed && self.sender.is_ready()
+        self.sender.is_ready()
     }
 
     pub(super) fn is_closed(&self) -> bool {
-        self.closed || self.sender.is_closed()
+        self.sender.is_closed()
     }
 
-    /// Lets the connection make progress (write, read, notice a close); records its end.
-    fn drive(&mut self, cx: &mut Context<'_>) {
-        if self.closed {
-            return;
-        }
-        if let Poll::Ready(result) = Pin::new(&mut self.connection).poll(cx) {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "pusher connection closed with an error");
-            }
-            self.closed = true;
-        }
-    }
-
-    /// Ready for a request, or `Err` if the connection has ended.
-    async fn ready(&mut self) -> Result<(), ()> {
-        poll_fn(|cx| {
-            self.drive(cx);
-            match self.sender.poll_ready(cx) {
-                Poll::Ready(Ok(())) if !self.closed => Poll::Ready(Ok(())),
-                Poll::Ready(_) => Poll::Ready(Err(())),
-                Poll::Pending if self.closed => Poll::Ready(Err(())),
-                Poll::Pending => Poll::Pending,
-            }
-        })
-        .await
-    }
-
-    /// Sends `request` and waits for the answer's head, driving the connection meanwhile.
-    /// `Err(Some(request))`: the connection had ended before anything was written.
+    /// Sends `request` and waits for the answer's head.
+    /// `Err((Some(request), _))`: the connection had ended before anything was written.
     pub(super) async fn send(
         &mut self,
         request: http::Request<Full<Bytes>>,
     ) -> Result<http::Response<Incoming>, (Option<http::Request<Full<Bytes>>>, SendError)> {
-        if self.ready().await.is_err() {
-            self.closed = true;
+        if self.sender.ready().await.is_err() {
             return Err((Some(request), SendError::never_sent("connection closed")));
         }
         self.fresh = false;
-        let mut answer = std::pin::pin!(self.sender.try_send_request(request));
-        poll_fn(|cx| {
-            self.drive(cx);
-            answer.as_mut().poll(cx)
-        })
-        .await
-        .map_err(|mut e| {
-            self.closed = true;
-            let unsent = e.take_message();
-            let error = e.into_error();
-            if unsent.is_some() {
-                (unsent, SendError::never_sent(error))
-            } else {
-                (None, SendError::other(error))
-            }
-        })
+        self.sender
+            .try_send_request(request)
+            .await
+            .map_err(|mut e| {
+                let unsent = e.take_message();
+                let error = e.into_error();
+                if unsent.is_some() {
+                    (unsent, SendError::never_sent(error))
+                } else {
+                    (None, SendError::other(error))
+                }
+            })
     }
 }
 
-/// A connection taken from the pool. Dropped without [`Lease::release`], it is closed rather
-/// than given back (its request may have been cut off mid-way).
+/// A connection taken from the pool, for one request.
 pub(super) struct Lease {
-    // Boxed once per connection: hyper's connection state is large, and answers move.
-    conn: Box<Conn>,
+    conn: Conn,
     host: Arc<Host>,
 }
 
 impl Lease {
-    pub(super) fn new(conn: Box<Conn>, host: Arc<Host>) -> Lease {
+    pub(super) fn new(conn: Conn, host: Arc<Host>) -> Lease {
         Lease { conn, host }
     }
 
@@ -136,7 +87,7 @@ impl Lease {
         &mut self.conn
     }
 
-    /// Gives the connection back to the pool (its answer was read to the end).
+    /// Gives the connection back to the pool.
     fn release(self) {
         let Lease { mut conn, host } = self;
         if !conn.is_closed() {
@@ -146,9 +97,9 @@ impl Lease {
     }
 }
 
-/// An answer's body. Reading it drives the connection; once read to the end (or dropped after
-/// the end arrived) the connection goes back to the pool, else it is closed (HTTP/1 cannot
-/// skip the rest of an answer).
+/// An answer's body that gives its connection back to the pool once read to the end, or when
+/// dropped: hyper keeps the connection if the whole answer had arrived, and closes it if not
+/// (HTTP/1 cannot skip the rest of an answer), which the pool sees before reusing it.
 pub(crate) struct PooledBody {
     body: Incoming,
     lease: Option<Lease>,
@@ -170,22 +121,8 @@ impl PooledBody {
 }
 
 impl Drop for PooledBody {
-    /// Reads what has already arrived of the rest (without waiting): an answer that had come
-    /// whole keeps its connection, one still arriving closes it.
     fn drop(&mut self) {
-        let Some(lease) = &mut self.lease else { return };
-        let mut cx = Context::from_waker(Waker::noop());
-        loop {
-            if self.body.is_end_stream() {
-                return self.finish();
-            }
-            lease.conn().drive(&mut cx);
-            match Pin::new(&mut self.body).poll_frame(&mut cx) {
-                Poll::Ready(Some(Ok(_))) => {}
-                Poll::Ready(None) => return self.finish(),
-                Poll::Ready(Some(Err(_))) | Poll::Pending => return,
-            }
-        }
+        self.finish();
     }
 }
 
@@ -198,14 +135,9 @@ impl Body for PooledBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = &mut *self;
-        if let Some(lease) = &mut this.lease {
-            lease.conn().drive(cx);
-        }
         let polled = Pin::new(&mut this.body).poll_frame(cx);
-        match &polled {
-            Poll::Ready(None) => this.finish(),
-            Poll::Ready(Some(Err(_))) => drop(this.lease.take()),
-            _ => {}
+        if let Poll::Ready(None) = polled {
+            this.finish();
         }
         polled
     }

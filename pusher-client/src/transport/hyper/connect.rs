@@ -122,7 +122,12 @@ impl Connector {
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(SendError::never_sent)?;
-        Ok(Conn::new(sender, connection))
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "pusher connection closed with an error");
+            }
+        });
+        Ok(Conn::new(sender))
     }
 }
 

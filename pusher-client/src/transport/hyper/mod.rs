@@ -1,6 +1,6 @@
-//! [`HyperTransport`], the default transport: hyper 1's HTTP/1.1 connections, pooled with
-//! hyper-util's `cache` (`pool.rs`), each driven by the task using it (`conn.rs`), opened
-//! directly or through a proxy (`connect.rs`), with TLS by feature (`tls.rs`).
+//! [`HyperTransport`], the default transport: hyper 1's HTTP/1.1 connections, each on its own
+//! task (`conn.rs`), kept in an idle list per host (`pool.rs`), opened directly or through a
+//! proxy (`connect.rs`), with TLS by feature (`tls.rs`).
 
 mod conn;
 mod connect;
@@ -26,16 +26,16 @@ use crate::config::DEFAULT_CONNECT_TIMEOUT;
 use crate::error::ConfigError;
 
 /// The default transport: HTTP/1.1 on hyper 1, with keep-alive connections pooled per host
-/// (hyper-util's pool `cache`: never more connections than requests in flight), TLS by
-/// feature, proxies from the environment or the builder. Needs a tokio runtime, either flavour.
+/// (never more connections than requests in flight), TLS by feature, proxies from the
+/// environment or the builder. Needs a tokio runtime, either flavour.
 ///
 /// [`PusherBuilder`](crate::PusherBuilder) makes one by itself from its settings
 /// (`connect_timeout`, `proxy`); make one yourself to tune the pool or to wrap it in tower
 /// middleware. Cheap to clone: clones share one pool.
 ///
-/// - **Connections**: each is driven by the task whose request uses it, so a request costs
-///   no hand-off to another task (or worker thread) and back. A connection the server closed
-///   while idle is replaced without an error (nothing was sent on it).
+/// - **Connections**: HTTP/1.1 keep-alive, the most recently used idle one first; a request
+///   with none idle opens its own, so N concurrent requests hold at most N connections. A
+///   connection the server closed while idle is replaced without an error (nothing was sent).
 /// - **Proxies** (the same rules as reqwest): by default `HTTP_PROXY` for `http://` hosts and
 ///   `HTTPS_PROXY` for `https://` ones (lower-case names too; `ALL_PROXY` for both), except
 ///   hosts in `NO_PROXY`, read when the transport is built; [`proxy`](HyperTransportBuilder::proxy)

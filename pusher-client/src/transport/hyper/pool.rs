@@ -51,10 +51,8 @@ pub(crate) struct Host {
     connector: Connector,
     idle_timeout: Option<Duration>,
     max_idle: usize,
-    /// Most recently given back last. Boxed: a connection moves between this list and a lease
-    /// at every request, and hyper's connection state is ~700 bytes.
-    #[allow(clippy::vec_box)]
-    idle: Mutex<Vec<Box<Conn>>>,
+    /// Most recently given back last.
+    idle: Mutex<Vec<Conn>>,
 }
 
 impl Pool {
@@ -133,8 +131,7 @@ impl Host {
         })
     }
 
-    #[allow(clippy::vec_box)]
-    fn idle(&self) -> MutexGuard<'_, Vec<Box<Conn>>> {
+    fn idle(&self) -> MutexGuard<'_, Vec<Conn>> {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -142,17 +139,17 @@ impl Host {
     pub(super) async fn checkout(self: &Arc<Self>) -> Result<Lease, SendError> {
         let conn = match self.pick() {
             Some(conn) => conn,
-            None => Box::new(self.connector.connect(self.uri.clone()).await?),
+            None => self.connector.connect(self.uri.clone()).await?,
         };
         Ok(Lease::new(conn, Arc::clone(self)))
     }
 
     /// The most recently given back open connection, preferring one already ready for its next
     /// request; closed and expired ones are dropped on the way.
-    fn pick(&self) -> Option<Box<Conn>> {
+    fn pick(&self) -> Option<Conn> {
         let now = Instant::now();
         let mut idle = self.idle();
-        if let Some(i) = idle.iter().rposition(|conn| conn.is_ready()) {
+        if let Some(i) = idle.iter().rposition(Conn::is_ready) {
             let conn = idle.remove(i);
             if !self.expired(&conn, now) {
                 return Some(conn);
@@ -168,7 +165,7 @@ impl Host {
     }
 
     /// Takes back a connection whose answer was read to the end.
-    pub(super) fn give_back(&self, conn: Box<Conn>) {
+    pub(super) fn give_back(&self, conn: Conn) {
         let mut idle = self.idle();
         // Connections idle past the timeout sit at the front: drop them when the oldest is due.
         if idle
