@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -43,7 +44,9 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PEERS = os.path.join(ROOT, "target", "bench-peers")
-RELEASE = os.path.join(ROOT, "target", "release")
+# Where cargo put the bench programs: CARGO_TARGET_DIR when set (as cargo itself reads it).
+RELEASE = os.path.join(os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")),
+                       "release")
 
 APP_ID, KEY, SECRET = "123456", "bench-key", "bench-secret"
 TRIGGER_BODY = '{"name":"my-event","channels":["my-channel"],"data":"{\\"message\\":\\"hello world\\"}"}'
@@ -214,6 +217,11 @@ class Sink:
 
     def accepts(self):
         """Connections nginx has accepted since it started (stub_status)."""
+        return self.status()[0]
+
+    def status(self):
+        """(connections accepted, requests served) since nginx started (stub_status); the
+        status request itself counts as one of each."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
             s.sendall(b"GET /nginx_status HTTP/1.0\r\nHost: sink\r\n\r\n")
             data = b""
@@ -223,7 +231,32 @@ class Sink:
                     break
                 data += chunk
         numbers = re.search(rb"\n\s*(\d+)\s+(\d+)\s+(\d+)", data)
-        return int(numbers.group(1))
+        return int(numbers.group(1)), int(numbers.group(3))
+
+    def cpu(self):
+        """CPU seconds nginx (master and workers) has used: what the sink spends on a client's
+        requests, which is not the same for every client (see `sink_cpu_us`)."""
+        total = process_cpu(self.proc.pid)
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open("/proc/%s/stat" % entry) as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                    if ppid == self.proc.pid:
+                        total += process_cpu(int(entry))
+                except (OSError, ValueError, IndexError):
+                    pass
+        return total
+
+    def measure(self, run):
+        """Runs `run()` (which returns a dict of figures) and adds to it the sink's CPU per
+        request it served meanwhile (`sink_cpu_us`), warm-up included."""
+        cpu, (_, served) = self.cpu(), self.status()
+        result = run()
+        _, served_after = self.status()
+        requests = max(served_after - served - 1, 1)  # minus the first status request
+        result["sink_cpu_us"] = (self.cpu() - cpu) * 1e6 / requests
+        return result
 
 
 def established_to(port):
@@ -275,11 +308,17 @@ def wrk(url, connections, method, body, headers, seconds):
                BENCH_HEADERS="\n".join(headers))
     command = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % max(1, round(seconds)),
                "-s", os.path.join(ROOT, "bench", "load", "wrk-report.lua"), url]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     line = [l for l in out.stdout.splitlines() if l.startswith("{")]
     if out.returncode != 0 or not line:
         raise RuntimeError("wrk failed: %s %s" % (out.stdout, out.stderr))
     result = json.loads(line[-1])
+    # wrk's own CPU per request: the floor a load generator that only writes a fixed request
+    # and reads the answer pays on this machine (the kernel's share included).
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["cpu_us_per_request"] = cpu * 1e6 / max(result["requests"], 1)
     if result["errors"] or result["non_2xx"]:
         log("WARNING: wrk saw %d socket errors, %d non-2xx answers on %s"
             % (result["errors"], result["non_2xx"], url))
@@ -387,15 +426,15 @@ def main():
                            "User-Agent: pusher-http-rust", "Accept: */*"]
         for round_ in range(REPEAT):
             for c in CONCURRENCY:
-                r = wrk(url, c, "POST", TRIGGER_BODY, trigger_headers, DURATION)
+                r = sink.measure(lambda: wrk(url, c, "POST", TRIGGER_BODY, trigger_headers, DURATION))
                 ceiling_runs.setdefault(c, []).append(r)
                 log("round %d, c=%d: sink ceiling (wrk) %.0f req/s" % (round_ + 1, c, r["req_per_s"]))
                 for name in CLIENTS:
-                    r = run_client(name, sink, c)
+                    r = sink.measure(lambda: run_client(name, sink, c))
                     trigger_runs.setdefault((name, c), []).append(r)
-                    log("round %d, c=%d: %s %.0f triggers/s, %.1f µs CPU each, %d opened, peak %d"
+                    log("round %d, c=%d: %s %.0f triggers/s, %.1f µs CPU each (sink %.1f), %d opened, peak %d"
                         % (round_ + 1, c, name, r["triggers_per_s"], r["cpu_us_per_trigger"],
-                           r["opened"], r["peak_conns"]))
+                           r["sink_cpu_us"], r["opened"], r["peak_conns"]))
         stop(sink.proc)
 
         form = ["Content-Type: application/x-www-form-urlencoded"]
@@ -439,14 +478,26 @@ def render(trigger_runs, ceiling_runs, auth_runs):
                  "medians of %d run(s) of %g s (after %g s warm-up); the %% of the ceiling is the "
                  "median of each round's run over that round's ceiling." % (REPEAT, DURATION, WARMUP))
     lines.append("")
-    lines.append("| client | concurrency | triggers/s | % of sink ceiling | p50 | p99 | CPU µs/trigger | peak RSS | connections opened / peak open |")
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    lines.append("CPU µs/trigger is the client process's (user + kernel) over the measured window; "
+                 "on the ceiling's row, wrk's own per request. Sink CPU is nginx's per request it "
+                 "served during the run: the two share the machine's cores, so a client that makes "
+                 "the sink work harder per request lowers its own ceiling. (— : not measured, "
+                 "e.g. a run saved before these columns.)")
+    lines.append("")
+    lines.append("| client | concurrency | triggers/s | % of sink ceiling | p50 | p99 | CPU µs/trigger | sink CPU µs/request | peak RSS | connections opened / peak open |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+    def cell(runs, key):
+        values = [r[key] for r in runs if key in r]
+        return "%.1f" % median(values) if values else "—"
+
     for c in CONCURRENCY:
         ceiling = ceiling_runs.get(c, [])
         top = median([r["req_per_s"] for r in ceiling])
-        lines.append("| **sink ceiling: wrk, same request** | %d | %.0f | 100 %% | %s | %s | — | — | %d |"
+        lines.append("| **sink ceiling: wrk, same request** | %d | %.0f | 100 %% | %s | %s | %s | %s | — | %d |"
                      % (c, top, us(median([r["p50_us"] for r in ceiling])),
-                        us(median([r["p99_us"] for r in ceiling])), c))
+                        us(median([r["p99_us"] for r in ceiling])),
+                        cell(ceiling, "cpu_us_per_request"), cell(ceiling, "sink_cpu_us"), c))
         for name in CLIENTS:
             runs = trigger_runs.get((name, c), [])
             if not runs:
@@ -456,11 +507,11 @@ def render(trigger_runs, ceiling_runs, auth_runs):
             # round), then the median: a shared machine's slow minutes hit both alike.
             share = median([r["triggers_per_s"] / t["req_per_s"] for r, t in zip(runs, ceiling)])
             errors = sum(r["errors"] for r in runs)
-            lines.append("| %s%s | %d | %.0f | %.1f %% | %s | %s | %.1f | %.1f MiB | %d / %d |" % (
+            lines.append("| %s%s | %d | %.0f | %.1f %% | %s | %s | %.1f | %s | %.1f MiB | %d / %d |" % (
                 CLIENT_COMMANDS[name][0], " (**%d errors**)" % errors if errors else "", c, tps,
                 100 * share, us(median([r["p50_us"] for r in runs])),
                 us(median([r["p99_us"] for r in runs])),
-                median([r["cpu_us_per_trigger"] for r in runs]),
+                median([r["cpu_us_per_trigger"] for r in runs]), cell(runs, "sink_cpu_us"),
                 median([r["peak_rss_kib"] for r in runs]) / 1024,
                 median([r["opened"] for r in runs]), max(r["peak_conns"] for r in runs)))
     lines.append("")

@@ -40,6 +40,10 @@ pub(crate) fn encode_path_segment(segment: &str) -> String {
 #[derive(Clone)]
 pub(crate) struct Credentials {
     pub(crate) key: String,
+    /// `key` as a query value (percent-escaped), made once: the signer's own parameters then
+    /// go into the query without passing through the escaper, which took ~1 300 of the ~49 000
+    /// instructions of a trigger (callgrind, `trigger-load`, current-thread, 64 in flight).
+    key_in_query: String,
     mac: HmacSha256,
 }
 
@@ -50,6 +54,7 @@ impl Credentials {
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         Credentials {
             key: key.to_owned(),
+            key_in_query: utf8_percent_encode(key, QUERY_VALUE).to_string(),
             mac,
         }
     }
@@ -157,23 +162,29 @@ pub(crate) fn write_signed_query(
     let timestamp = timestamp_buf.format(timestamp);
     let mut md5_buf = [0u8; 32];
     let md5 = body.map(|body| hex_into(&Md5::digest(body), &mut md5_buf));
-    // The signer's own parameters, already in sorted order. Without caller parameters (every
-    // trigger) they are all there is, and are signed from this array with no allocation.
-    let mut own: [(Cow<'_, str>, &str); 4] = [
-        (Cow::Borrowed("auth_key"), &credentials.key),
-        (Cow::Borrowed("auth_timestamp"), timestamp),
-        (Cow::Borrowed("auth_version"), "1.0"),
-        (Cow::Borrowed("body_md5"), ""),
+    // The signer's own parameters, already in sorted order, each with its value as sent (no
+    // escaping needed: digits, hex, and the key escaped once). Without caller parameters
+    // (every trigger) they are all there is, and are signed from this array with no allocation.
+    let mut own: [Param<'_>; 4] = [
+        (
+            Cow::Borrowed("auth_key"),
+            &credentials.key,
+            Some(&credentials.key_in_query),
+        ),
+        (Cow::Borrowed("auth_timestamp"), timestamp, Some(timestamp)),
+        (Cow::Borrowed("auth_version"), "1.0", Some("1.0")),
+        (Cow::Borrowed("body_md5"), "", Some("")),
     ];
     let own_len = match md5 {
         Some(md5) => {
             own[3].1 = md5;
+            own[3].2 = Some(md5);
             4
         }
         None => 3,
     };
-    let mut merged: Vec<(Cow<'_, str>, &str)> = Vec::new();
-    let all: &[(Cow<'_, str>, &str)] = if params.is_empty() {
+    let mut merged: Vec<Param<'_>> = Vec::new();
+    let all: &[Param<'_>] = if params.is_empty() {
         &own[..own_len]
     } else {
         merged.reserve(params.len() + own_len);
@@ -193,7 +204,7 @@ pub(crate) fn write_signed_query(
                     name: String::new(),
                 });
             }
-            merged.push((lower, value));
+            merged.push((lower, value, None));
         }
         merged.extend(own.into_iter().take(own_len));
         merged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -210,23 +221,36 @@ pub(crate) fn write_signed_query(
     mac.update(b"\n");
     mac.update(out[path].as_bytes());
     mac.update(b"\n");
-    for (i, (key, value)) in all.iter().enumerate() {
+    for (i, (name, raw, wire)) in all.iter().enumerate() {
         if i > 0 {
             mac.update(b"&");
             out.push('&');
         }
-        mac.update(key.as_bytes());
+        mac.update(name.as_bytes());
         mac.update(b"=");
-        mac.update(value.as_bytes());
-        out.extend(utf8_percent_encode(key, QUERY_VALUE));
-        out.push('=');
-        out.extend(utf8_percent_encode(value, QUERY_VALUE));
+        mac.update(raw.as_bytes());
+        match wire {
+            Some(wire) => {
+                out.push_str(name);
+                out.push('=');
+                out.push_str(wire);
+            }
+            None => {
+                out.extend(utf8_percent_encode(name, QUERY_VALUE));
+                out.push('=');
+                out.extend(utf8_percent_encode(raw, QUERY_VALUE));
+            }
+        }
     }
     let mut signature = [0u8; 64];
     out.push_str("&auth_signature=");
     out.push_str(hex_into(&mac.finalize().into_bytes(), &mut signature));
     Ok(())
 }
+
+/// A query parameter: its lower-cased name, its raw value (signed), and its value as sent when
+/// known to need no escaping (the signer's own; name and value are escaped otherwise).
+type Param<'a> = (Cow<'a, str>, &'a str, Option<&'a str>);
 
 /// Lower-case hex of `bytes` in `buf`, which must be exactly twice as long.
 fn hex_into<'b>(bytes: &[u8], buf: &'b mut [u8]) -> &'b str {
@@ -283,6 +307,31 @@ mod tests {
                  &filter_by_prefix=a%26b%3Dc%2Bd%20%C3%A9&auth_signature={expected_sig}"
             )
         );
+    }
+
+    /// The key goes into the query escaped (made once) and into the signature raw, with and
+    /// without caller parameters.
+    #[test]
+    fn key_escaped_in_query_raw_in_signature() {
+        let creds = Credentials::new("k y&=é", "secret");
+        for params in [&[][..], &[("info", "user_count")][..]] {
+            let query = signed_query(&creds, "GET", "/apps/1/channels", params, None, 7).unwrap();
+            let signed_params = if params.is_empty() {
+                ""
+            } else {
+                "&info=user_count"
+            };
+            let expected_sig = creds.sign_hex(&[format!(
+                "GET\n/apps/1/channels\nauth_key=k y&=é&auth_timestamp=7&auth_version=1.0{signed_params}"
+            )
+            .as_bytes()]);
+            assert_eq!(
+                query,
+                format!(
+                    "auth_key=k%20y%26%3D%C3%A9&auth_timestamp=7&auth_version=1.0{signed_params}&auth_signature={expected_sig}"
+                )
+            );
+        }
     }
 
     #[test]

@@ -106,14 +106,26 @@ impl Pusher {
             Repeat::Safe => true,
             Repeat::IfKeyed => idempotency_key.is_some() || policy.retry_posts,
         };
+        // Also the first attempt's start: one clock read per call on the way to a success.
         let started = Instant::now();
+        let mut attempt_started = started;
         let mut attempt = 1;
         let mut tried = Tried::default();
         loop {
             let host = hosts.pick(tried);
             tried.add(host);
             let error = match self
-                .attempt(host, &method, path, params, body.clone(), idempotency_key)
+                .attempt(
+                    Target {
+                        host,
+                        started: attempt_started,
+                    },
+                    &method,
+                    path,
+                    params,
+                    body.clone(),
+                    idempotency_key,
+                )
                 .await
             {
                 Ok(answer) => {
@@ -139,6 +151,7 @@ impl Pusher {
                     error = %error,
                     "pusher request never reached its host: trying the next host"
                 );
+                attempt_started = Instant::now();
                 continue;
             }
             if attempt >= policy.max_attempts || !retry::should_retry(&error, may_repeat) {
@@ -168,6 +181,7 @@ impl Pusher {
                 "retrying pusher request"
             );
             tokio::time::sleep(delay).await;
+            attempt_started = Instant::now();
             attempt += 1;
         }
     }
@@ -176,7 +190,7 @@ impl Pusher {
     /// [`MAX_RESPONSE_BYTES`], all within the request timeout.
     async fn attempt(
         &self,
-        host: usize,
+        Target { host, started }: Target,
         method: &Method,
         path: &str,
         params: &[(&str, &str)],
@@ -205,7 +219,6 @@ impl Pusher {
             body,
             idempotency_key,
         )?;
-        let started = Instant::now();
         let fail = |kind: TransportKind, status, timed_out: bool, message: String, source| {
             let error = TransportError {
                 kind,
@@ -288,12 +301,11 @@ impl Pusher {
                 ));
             }
         };
-        let elapsed = started.elapsed();
         tracing::debug!(
             method = method_str,
             path = %full_path,
             status,
-            elapsed_ms = elapsed.as_millis() as u64,
+            elapsed_ms = started.elapsed().as_millis() as u64,
             "pusher request"
         );
         if !(200..300).contains(&status) {
@@ -380,6 +392,14 @@ impl Pusher {
         )?;
         Ok(())
     }
+}
+
+/// Where and since when one attempt runs: the host's index, and the instant the attempt began
+/// (read by the caller, which needs it anyway for the first attempt).
+#[derive(Clone, Copy)]
+struct Target {
+    host: usize,
+    started: Instant,
 }
 
 /// Room reserved for the signed query (`auth_key`, `auth_timestamp`, `auth_version`,

@@ -197,7 +197,7 @@ impl PusherBuilder {
 /// HTTPS needs a TLS feature when the built-in transport carries it: said at build, not at the
 /// first request.
 fn check_tls(tls: bool, transport: &Transport) -> Result<(), ConfigError> {
-    if tls && matches!(transport, Transport::Hyper(_)) && crate::transport::TLS_BACKEND == "none" {
+    if tls && matches!(transport, Transport::Hyper(_)) && !crate::transport::HAS_TLS {
         return Err(ConfigError::Unsupported {
             option: "tls",
             transport: "the default transport (HyperTransport)",

@@ -115,7 +115,7 @@ mod reqwest;
 
 pub use self::body::ResponseBody;
 pub use self::error::{SendError, SendErrorKind};
-pub(crate) use self::hyper::TLS_BACKEND;
+pub(crate) use self::hyper::HAS_TLS;
 pub use self::hyper::{HyperTransport, HyperTransportBuilder};
 #[cfg(feature = "reqwest")]
 pub use self::reqwest::ReqwestTransport;

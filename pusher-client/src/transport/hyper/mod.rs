@@ -19,7 +19,7 @@ use hyper_util::client::proxy::matcher::Matcher;
 
 pub(crate) use self::conn::PooledBody;
 use self::pool::{Pool, Settings};
-pub(crate) use self::tls::BACKEND as TLS_BACKEND;
+pub(crate) use self::tls::HAS_TLS;
 use self::tls::Tls;
 use super::{ResponseBody, SendError};
 use crate::config::DEFAULT_CONNECT_TIMEOUT;

@@ -69,12 +69,13 @@ impl Pool {
         scheme: &Scheme,
         authority: &Authority,
     ) -> Result<Arc<Host>, SendError> {
-        let find = |hosts: &[Arc<Host>]| {
-            hosts
-                .iter()
-                .find(|h| h.authority == *authority && h.scheme == *scheme)
-                .cloned()
+        // The exact text first: the client sends every request to an authority it parsed once,
+        // so a byte comparison nearly always decides, before `Authority`'s case-insensitive one.
+        let same = |h: &Host| {
+            (h.authority.as_str() == authority.as_str() || h.authority == *authority)
+                && h.scheme == *scheme
         };
+        let find = |hosts: &[Arc<Host>]| hosts.iter().find(|h| same(h)).cloned();
         // Hosts are never removed (a client talks to one, or a few fallbacks); the lists
         // stay consistent whatever panicked while holding a lock.
         if let Some(host) = find(&self.hosts.read().unwrap_or_else(PoisonError::into_inner)) {

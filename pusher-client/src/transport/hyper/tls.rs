@@ -16,6 +16,13 @@ pub(crate) enum Tls {
     NativeTls(tokio_native_tls::TlsConnector),
 }
 
+/// Whether this build can open `https://` connections at all (any TLS feature on).
+pub(crate) const HAS_TLS: bool = cfg!(any(
+    feature = "rustls",
+    feature = "aws-lc-rs",
+    feature = "native-tls"
+));
+
 /// The TLS stack this build uses, for messages and `Debug`.
 pub(crate) const BACKEND: &str = if cfg!(feature = "native-tls") {
     "native-tls"
