@@ -348,6 +348,19 @@ async function runApp(browser, framework, givenUrl) {
       await pageA.fill('#name', '');
     });
 
+    await check(`${framework}: a pasted name over the limit is kept whole (no maxlength cutting it) and refused by the server with the limit`, async () => {
+      const long = 'abcdefghijklmnopqrstuvwxy'; // 25 characters, all allowed ones
+      await pageA.fill('#name', long);
+      const kept = await pageA.inputValue('#name');
+      if (kept !== long) throw new Error(`the field kept ${JSON.stringify(kept)}`);
+      await pageA.evaluate(() => document.getElementById('signin-form').requestSubmit());
+      await pageA.waitForFunction(() => document.getElementById('signin-error').textContent.includes('25'), null, { timeout: WAIT_MS });
+      const text = await pageA.textContent('#signin-error');
+      if (!text.includes('the limit is 20 characters')) throw new Error(`shown as ${JSON.stringify(text)}`);
+      if (await pageA.isVisible('#message')) throw new Error('the chat shows after a refused sign-in');
+      await pageA.fill('#name', '');
+    });
+
     await check(`${framework}: at a phone's 390 px the sign-in card fits (no horizontal scroll); screenshot target/browser/demo-signin-narrow-${framework}.png`, async () => {
       const page = await openPage(await newContext(PHONE), url, 'narrow');
       const found = await layout(page, ['#signin', '#name', '#signin-form button[type=submit]', 'header h1']);
