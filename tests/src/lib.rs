@@ -34,6 +34,7 @@
 pub mod adapter_cases;
 mod config;
 pub mod faults;
+pub mod logs;
 mod raw;
 mod server;
 pub mod transport;

@@ -2,8 +2,6 @@
 //! and a short JSON body holding no secret and nothing Pusher answered; the detail is logged.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
@@ -11,31 +9,11 @@ use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpResponse, ResponseError, web};
 use pusher_actix::pusher_client::{ConfigError, RetryPolicy};
 use pusher_actix::{Error, Pusher, PusherError};
+use pusher_tests::logs::CapturedLogs;
 use pusher_tests::{FakePusher, Reply};
-use tracing_subscriber::fmt::MakeWriter;
 
 /// What Pusher answers in these tests: it must never reach the browser.
 const UPSTREAM: &str = "UPSTREAM-DETAIL-7f3a";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 async fn send(
     pusher: web::Data<Pusher>,
@@ -47,13 +25,7 @@ async fn send(
 
 #[actix_web::test]
 async fn a_handler_with_question_mark_answers_each_failure_with_its_status() {
-    let logs = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = CapturedLogs::install(tracing::Level::DEBUG);
 
     let server = FakePusher::start().await;
     let pusher = server
@@ -100,7 +72,7 @@ async fn a_handler_with_question_mark_answers_each_failure_with_its_status() {
         assert!(server.leaks_in(&body).is_empty(), "{body}");
     }
 
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     // Pusher refusing our credentials is this server's fault; a timeout is Pusher's.
     assert!(
         logged

@@ -2,8 +2,6 @@
 //! and a short JSON body holding no secret and nothing Pusher answered; the detail is logged.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -14,32 +12,12 @@ use axum::routing::post;
 use http_body_util::BodyExt;
 use pusher_axum::pusher_client::{ConfigError, RetryPolicy};
 use pusher_axum::{Error, Pusher, PusherError};
+use pusher_tests::logs::CapturedLogs;
 use pusher_tests::{FakePusher, Reply};
 use tower::ServiceExt;
-use tracing_subscriber::fmt::MakeWriter;
 
 /// What Pusher answers in these tests: it must never reach the browser.
 const UPSTREAM: &str = "UPSTREAM-DETAIL-7f3a";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 async fn send(
     State(pusher): State<Pusher>,
@@ -70,13 +48,7 @@ async fn call(app: &Router, channel: &str) -> (StatusCode, String, String) {
 
 #[tokio::test]
 async fn a_handler_with_question_mark_answers_each_failure_with_its_status() {
-    let logs = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = CapturedLogs::install(tracing::Level::DEBUG);
 
     let server = FakePusher::start().await;
     let pusher = server
@@ -112,7 +84,7 @@ async fn a_handler_with_question_mark_answers_each_failure_with_its_status() {
         assert!(server.leaks_in(&body).is_empty(), "{body}");
     }
 
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     // Pusher refusing our credentials is this server's fault; its 503 is Pusher's.
     assert!(
         logged

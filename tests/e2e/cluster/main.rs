@@ -36,11 +36,13 @@
 mod apps;
 mod forward;
 #[allow(dead_code)]
+#[path = "../driver/harness.rs"]
+mod harness;
+#[allow(dead_code)]
 #[path = "../driver/procs.rs"]
 mod procs;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -49,93 +51,15 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use forward::Forwarder;
+use harness::{
+    LIFECYCLE_WEBHOOKS, Report, WEBHOOKS_WITHIN, check, ensure, ensure_eq, expect_all,
+    expect_error, expect_event, expect_member, expect_user_event, free_port, ids, member_leaves,
+    signed_in, subscribed,
+};
 use procs::{APP_ID, Client, ClientConfig, KEY, MASTER_KEY, Proc, SECRET, WAIT};
 
-/// Counts and prints check results.
-#[derive(Debug, Default)]
-struct Report {
-    passed: usize,
-    failed: usize,
-}
-
-impl Report {
-    fn record(&mut self, name: &str, result: Result<(), String>) {
-        match result {
-            Ok(()) => {
-                self.passed += 1;
-                println!("PASS [cluster] {name}");
-            }
-            Err(reason) => {
-                self.failed += 1;
-                println!("FAIL [cluster] {name}: {reason}");
-            }
-        }
-    }
-}
-
-/// Records the result of an async block as the check `$name`.
-macro_rules! check {
-    ($report:expr, $name:expr, $body:block) => {{
-        let result: Result<(), String> = async { $body }.await;
-        $report.record($name, result);
-    }};
-}
-
-fn ensure(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
-    if condition { Ok(()) } else { Err(message()) }
-}
-
-fn ensure_eq(actual: &Value, expected: &Value, what: &str) -> Result<(), String> {
-    ensure(actual == expected, || {
-        format!("{what}: got {actual}, expected {expected}")
-    })
-}
-
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("no free port: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
-}
-
-fn find_sockudo() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("PUSHER_E2E_SOCKUDO") {
-        return Ok(PathBuf::from(path));
-    }
-    let root = std::env::var_os("SOCKUDO_ROOT").unwrap_or_else(|| "/opt/sockudo".into());
-    let installed = PathBuf::from(root).join("bin/sockudo");
-    if !installed.is_file() {
-        return Err(format!(
-            "sockudo not found at {}; install it with `bash scripts/install-peers`",
-            installed.display()
-        ));
-    }
-    // install-peers records the features it built with; `--version` does not tell them.
-    let marker = installed.with_file_name("sockudo.features");
-    let features = std::fs::read_to_string(&marker).unwrap_or_default();
-    if !features.split(',').any(|f| f.trim() == "redis") {
-        return Err(format!(
-            "{} was not built with the `redis` feature ({}: {:?}); rebuild it with `bash scripts/install-peers`",
-            installed.display(),
-            marker.display(),
-            features.trim()
-        ));
-    }
-    Ok(installed)
-}
-
-fn find_on_path(program: &str) -> Result<PathBuf, String> {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(program))
-                .find(|candidate| candidate.is_file())
-        })
-        .ok_or_else(|| {
-            format!("{program} not found on PATH; install it with `bash scripts/install-peers`")
-        })
-}
+/// The label of every check of this suite (`PASS [cluster] …`).
+const CLUSTER: &str = "cluster";
 
 /// Starts redis-server on `port` (loopback, no persistence) and waits for its `PONG`.
 async fn start_redis(binary: &Path, dir: &Path, port: u16) -> Result<Proc, String> {
@@ -252,71 +176,6 @@ impl App {
     }
 }
 
-fn event_on(channel: &str, event: &str) -> impl Fn(&Value) -> bool {
-    let (channel, event) = (channel.to_owned(), event.to_owned());
-    move |v: &Value| {
-        v["ev"] == "event" && v["channel"] == channel.as_str() && v["event"] == event.as_str()
-    }
-}
-
-async fn expect_event(
-    client: &mut Client,
-    channel: &str,
-    event: &str,
-    data: &Value,
-) -> Result<(), String> {
-    let line = client
-        .expect(
-            &format!("event {event} on {channel}"),
-            event_on(channel, event),
-            WAIT,
-        )
-        .await?;
-    ensure_eq(
-        &line["data"],
-        data,
-        &format!("{}: data of {event} on {channel}", client.user),
-    )
-}
-
-/// Waits until `client` received every event in `names` on `channel` (in any order: order
-/// across nodes is not guaranteed).
-async fn expect_all(client: &mut Client, channel: &str, names: &[String]) -> Result<(), String> {
-    for name in names {
-        client
-            .expect(
-                &format!("event {name} on {channel}"),
-                event_on(channel, name),
-                WAIT,
-            )
-            .await?;
-    }
-    Ok(())
-}
-
-async fn subscribed(client: &mut Client, channel: &str) -> Result<Value, String> {
-    let answer = client.subscribe(channel).await?;
-    ensure_eq(
-        &answer["ev"],
-        &json!("subscribed"),
-        &format!("{} on {channel}", client.user),
-    )?;
-    Ok(answer)
-}
-
-fn ids(users: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = users
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|u| u["id"].as_str().unwrap_or("?").to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    ids.sort();
-    ids
-}
-
 /// Everything the run started; dropped (killed) together at the end.
 struct Cluster {
     /// Dropped first: clients, then apps, then nodes, then Redis (a node whose Redis is gone
@@ -428,7 +287,9 @@ async fn scenario(
     };
     let balancer = match Forwarder::start(cluster.node2_port).await {
         Ok(f) => f,
-        Err(e) => return report.record("the load balancer (TCP forwarder) starts", Err(e)),
+        Err(e) => {
+            return report.record(CLUSTER, "the load balancer (TCP forwarder) starts", Err(e));
+        }
     };
     let on_node1 = config(cluster.node1_port, axum);
     let via_balancer = config(balancer.port, actix);
@@ -440,16 +301,18 @@ async fn scenario(
     let (mut alice, mut bob) = match connected {
         Ok(pair) => {
             report.record(
+                CLUSTER,
                 "pusher-js connects: alice to node 1, bob through the balancer to node 2",
                 Ok(()),
             );
             pair
         }
-        Err(e) => return report.record("pusher-js connects to both nodes", Err(e)),
+        Err(e) => return report.record(CLUSTER, "pusher-js connects to both nodes", Err(e)),
     };
 
     check!(
         report,
+        CLUSTER,
         "a trigger through node 1 reaches node 2's subscribers, and vice versa",
         {
             subscribed(&mut alice, "news").await?;
@@ -467,6 +330,7 @@ async fn scenario(
 
     check!(
         report,
+        CLUSTER,
         "presence: members who joined on different nodes see each other (member_added)",
         {
             let answer = subscribed(&mut alice, "presence-room").await?;
@@ -481,19 +345,14 @@ async fn scenario(
                 &json!(["alice", "bob"]),
                 "bob's members (bob on node 2)",
             )?;
-            let added = alice
-                .expect(
-                    "member_added bob",
-                    |v| v["ev"] == "member_added" && v["id"] == "bob",
-                    WAIT,
-                )
-                .await?;
+            let added = expect_member(&mut alice, "member_added", "bob").await?;
             ensure_eq(&added["info"], &json!({ "name": "bob" }), "bob's info")
         }
     );
 
     check!(
         report,
+        CLUSTER,
         "queries agree whichever node answers (users, channel, channels)",
         {
             for app in [axum, actix] {
@@ -537,6 +396,7 @@ async fn scenario(
 
     check!(
         report,
+        CLUSTER,
         "batch through either node: every event reaches both nodes (any order across nodes)",
         {
             let names: Vec<String> = (0..6).map(|i| format!("batch-{i}")).collect();
@@ -556,6 +416,7 @@ async fn scenario(
 
     check!(
         report,
+        CLUSTER,
         "encrypted trigger through node 2 decrypted by a subscriber on node 1, and back",
         {
             subscribed(&mut alice, "private-encrypted-inbox").await?;
@@ -575,86 +436,47 @@ async fn scenario(
 
     check!(
         report,
+        CLUSTER,
         "send_to_user through node 1 reaches a user signed in on node 2",
         {
-            bob.send(json!({ "op": "signin" }))?;
-            bob.expect("signed_in", |v| v["ev"] == "signed_in", WAIT)
-                .await?;
+            signed_in(&mut bob).await?;
             let data = json!({ "unread": 7 });
             axum.post(
                 "/users/bob/events",
                 &json!({ "event": "notice", "data": data }),
             )
             .await?;
-            let line = bob
-                .expect(
-                    "user event notice",
-                    |v| v["ev"] == "user_event" && v["event"] == "notice",
-                    WAIT,
-                )
-                .await?;
-            ensure_eq(&line["data"], &data, "notice data")
+            expect_user_event(&mut bob, "notice", &data).await
         }
     );
 
     check!(
         report,
+        CLUSTER,
         "presence: a member on node 2 leaves, the member on node 1 sees member_removed",
-        {
-            let mut carol = Client::connect(&on_node2, "carol").await?;
-            subscribed(&mut carol, "presence-room").await?;
-            subscribed(&mut carol, "carol-only").await?;
-            alice
-                .expect(
-                    "member_added carol",
-                    |v| v["ev"] == "member_added" && v["id"] == "carol",
-                    WAIT,
-                )
-                .await?;
-            carol.send(json!({ "op": "disconnect" }))?;
-            alice
-                .expect(
-                    "member_removed carol",
-                    |v| v["ev"] == "member_removed" && v["id"] == "carol",
-                    WAIT,
-                )
-                .await?;
-            Ok(())
-        }
+        { member_leaves(&mut alice, &on_node2, "carol").await }
     );
 
     check!(
         report,
+        CLUSTER,
         "terminate_user_connections through node 1 closes a user's connection on node 2 (4009)",
         {
             let mut dave = Client::connect(&on_node2, "dave").await?;
-            dave.send(json!({ "op": "signin" }))?;
-            dave.expect("signed_in", |v| v["ev"] == "signed_in", WAIT)
-                .await?;
+            signed_in(&mut dave).await?;
             axum.post("/users/dave/terminate", &json!({})).await?;
-            let error = dave
-                .expect("error 4009", |v| v["ev"] == "error", WAIT)
-                .await?;
-            ensure_eq(&error["code"], &json!(4009), "close code")
+            expect_error(&mut dave, 4009).await
         }
     );
 
     check!(
         report,
+        CLUSTER,
         "webhooks from both nodes reach the apps, verified; each lifecycle event counted",
         {
-            let wanted = [
-                ("channel_occupied", "news", None),
-                ("channel_occupied", "presence-room", None),
-                ("channel_occupied", "carol-only", None),
-                ("channel_vacated", "carol-only", None),
-                ("member_added", "presence-room", Some("alice")),
-                ("member_added", "presence-room", Some("bob")),
-                ("member_added", "presence-room", Some("carol")),
-                ("member_removed", "presence-room", Some("carol")),
-            ];
-            // sockudo batches webhooks (~50 ms) and sends member_removed ~3 s after a disconnect.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+            let mut wanted = LIFECYCLE_WEBHOOKS.to_vec();
+            wanted.insert(1, ("channel_occupied", "presence-room", None));
+            let deadline = tokio::time::Instant::now() + WEBHOOKS_WITHIN;
             loop {
                 let mut counts: BTreeMap<String, Vec<&str>> = BTreeMap::new();
                 for app in [axum, actix] {
@@ -722,6 +544,7 @@ async fn scenario(
     balancer.switch_to(cluster.node1_port);
     check!(
         report,
+        CLUSTER,
         "node 2 killed: the actix app (primary node 2) keeps triggering through node 1, nothing lost",
         {
             // Right away, while bob is still reconnecting: every trigger must be accepted, and alice
@@ -735,6 +558,7 @@ async fn scenario(
     );
     check!(
         report,
+        CLUSTER,
         "node 2 killed: bob reconnects through the balancer to node 1 and re-subscribes",
         {
             let old = bob.socket_id.clone();
@@ -759,6 +583,7 @@ async fn scenario(
     );
     check!(
         report,
+        CLUSTER,
         "after the failover: triggers through both apps reach everyone, none lost",
         {
             let names: Vec<String> = (0..5).map(|i| format!("after-failover-{i}")).collect();
@@ -776,60 +601,44 @@ async fn scenario(
             )
         }
     );
-    check!(report, "node 1, Redis and both apps ran to the end", {
-        cluster.node1.check_running()?;
-        for app in &mut cluster.apps {
-            app.check_running()?;
+    check!(
+        report,
+        CLUSTER,
+        "node 1, Redis and both apps ran to the end",
+        {
+            cluster.node1.check_running()?;
+            for app in &mut cluster.apps {
+                app.check_running()?;
+            }
+            Ok(())
         }
-        Ok(())
-    });
+    );
 }
 
 async fn run() -> ExitCode {
     let mut report = Report::default();
-    let e2e_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let workspace = e2e_dir
-        .ancestors()
-        .nth(2)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| e2e_dir.clone());
+    let e2e_dir = harness::e2e_dir();
     let peers = (|| {
-        let sockudo = find_sockudo()?;
-        let redis = find_on_path("redis-server")?;
-        find_on_path("node")?;
-        if !e2e_dir
-            .join("node_modules/pusher-js/package.json")
-            .is_file()
-        {
-            return Err("pusher-js is not installed; run `bash scripts/install-peers`".to_owned());
-        }
-        let apps = apps::binaries(&workspace)?;
+        let sockudo = harness::find_sockudo(Some("redis"))?;
+        let redis = harness::find_on_path("redis-server")?;
+        harness::check_node(&e2e_dir)?;
+        let apps = apps::binaries(&harness::workspace_dir())?;
         Ok::<_, String>((sockudo, redis, apps))
     })();
     let log_dir = std::env::temp_dir().join(format!("pusher-cluster-{}", std::process::id()));
+    let peers_check = "peers: sockudo (with redis), redis-server, node, pusher-js, the apps";
     match peers {
-        Err(e) => report.record(
-            "peers: sockudo (with redis), redis-server, node, pusher-js, the apps",
-            Err(e),
-        ),
+        Err(e) => report.record(CLUSTER, peers_check, Err(e)),
         Ok((sockudo, redis, apps)) => {
-            report.record(
-                "peers: sockudo (with redis), redis-server, node, pusher-js, the apps",
-                Ok(()),
-            );
-            let http = reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(20))
-                .build();
-            match (std::fs::create_dir_all(&log_dir), http) {
-                (Err(e), _) => report.record("log directory", Err(e.to_string())),
-                (_, Err(e)) => report.record("HTTP client", Err(e.to_string())),
+            report.record(CLUSTER, peers_check, Ok(()));
+            let started = "Redis, two sockudo nodes and the two apps start";
+            match (std::fs::create_dir_all(&log_dir), harness::http_client()) {
+                (Err(e), _) => report.record(CLUSTER, "log directory", Err(e.to_string())),
+                (_, Err(e)) => report.record(CLUSTER, "HTTP client", Err(e.to_string())),
                 (Ok(()), Ok(http)) => match start(&http, &sockudo, &redis, &apps, &log_dir).await {
-                    Err(e) => {
-                        report.record("Redis, two sockudo nodes and the two apps start", Err(e))
-                    }
+                    Err(e) => report.record(CLUSTER, started, Err(e)),
                     Ok((mut cluster, axum, actix)) => {
-                        report.record("Redis, two sockudo nodes and the two apps start", Ok(()));
+                        report.record(CLUSTER, started, Ok(()));
                         scenario(&mut report, &mut cluster, &axum, &actix, &e2e_dir, &log_dir)
                             .await;
                     }
@@ -837,55 +646,13 @@ async fn run() -> ExitCode {
             }
         }
     }
-    println!("\n{} passed, {} failed", report.passed, report.failed);
-    let keep = std::env::var("PUSHER_E2E_KEEP_LOGS").is_ok_and(|v| v == "1");
-    if report.failed > 0 || keep {
-        if log_dir.exists() {
-            println!("logs: {}", log_dir.display());
-        }
-    } else {
-        let _ = std::fs::remove_dir_all(&log_dir);
-    }
-    if report.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    report.finish(&log_dir)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--list") {
-        if !args.iter().any(|a| a == "--ignored") {
-            println!("cluster: test");
-        }
-        return ExitCode::SUCCESS;
-    }
-    if std::env::var("PUSHER_E2E").as_deref() != Ok("1") {
-        println!(
-            "cluster: not run (needs sockudo built with redis, redis-server, node and pusher-js: set PUSHER_E2E=1, or run `bash scripts/test`)"
-        );
-        return ExitCode::SUCCESS;
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("cluster: cannot start a tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async {
-        tokio::select! {
-            code = run() => code,
-            // Dropping `run` kills every process it started.
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("cluster: interrupted");
-                ExitCode::FAILURE
-            }
-        }
-    })
+    harness::main(
+        CLUSTER,
+        "sockudo built with redis, redis-server, node and pusher-js",
+        run,
+    )
 }

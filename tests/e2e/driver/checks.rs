@@ -7,7 +7,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::Report;
+use crate::harness::{
+    self, LIFECYCLE_WEBHOOKS, Report, WEBHOOKS_WITHIN, check, ensure, ensure_eq, event_on,
+    expect_error, expect_event, expect_member, expect_user_event, ids, member_leaves, signed_in,
+    subscribed,
+};
 use crate::procs::{self, APP_ID, Client, ClientConfig, KEY, MASTER_KEY, SECRET, WAIT};
 
 /// Talks to the app under test over HTTP.
@@ -80,42 +84,6 @@ impl App {
     }
 }
 
-fn ensure(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
-    if condition { Ok(()) } else { Err(message()) }
-}
-
-fn ensure_eq(actual: &Value, expected: &Value, what: &str) -> Result<(), String> {
-    ensure(actual == expected, || {
-        format!("{what}: got {actual}, expected {expected}")
-    })
-}
-
-/// The `event` line for `event` on `channel`.
-fn event_on(channel: &'static str, event: &'static str) -> impl Fn(&Value) -> bool {
-    move |v: &Value| v["ev"] == "event" && v["channel"] == channel && v["event"] == event
-}
-
-/// Waits for `event` on `channel` and checks its data.
-async fn expect_event(
-    client: &mut Client,
-    channel: &'static str,
-    event: &'static str,
-    data: &Value,
-) -> Result<(), String> {
-    let line = client
-        .expect(
-            &format!("event {event} on {channel}"),
-            event_on(channel, event),
-            WAIT,
-        )
-        .await?;
-    ensure_eq(
-        &line["data"],
-        data,
-        &format!("{}: data of {event} on {channel}", client.user),
-    )
-}
-
 /// Triggers `marker` on `channel`, waits for `client` to receive it, then checks that nothing
 /// named `absent` arrived on that channel before it (one connection receives in order).
 async fn nothing_before_marker(
@@ -164,11 +132,7 @@ pub(crate) async fn run_app(
     e2e_dir: &Path,
     dir: &Path,
 ) {
-    let http = match reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(20))
-        .build()
-    {
+    let http = match harness::http_client() {
         Ok(http) => http,
         Err(e) => return report.record(name, "HTTP client", Err(e.to_string())),
     };
@@ -231,14 +195,6 @@ pub(crate) async fn run_app(
     report.record(name, "sockudo and the app ran to the end", alive);
 }
 
-/// Records the result of an async block as the check `$name`.
-macro_rules! check {
-    ($report:expr, $app:expr, $name:expr, $body:block) => {{
-        let result: Result<(), String> = async { $body }.await;
-        $report.record($app, $name, result);
-    }};
-}
-
 async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &ClientConfig) {
     let connected = tokio::try_join!(
         Client::connect(clients, "alice"),
@@ -255,8 +211,7 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
     // ---- subscriptions through the app's auth route ----
     check!(report, name, "public channel: pusher-js subscribes", {
         for client in [&mut alice, &mut bob] {
-            let answer = client.subscribe("news").await?;
-            ensure_eq(&answer["ev"], &json!("subscribed"), "news")?;
+            subscribed(client, "news").await?;
         }
         Ok(())
     });
@@ -266,8 +221,7 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         "private- channel: authorized by POST /pusher/auth",
         {
             for client in [&mut alice, &mut bob] {
-                let answer = client.subscribe("private-orders").await?;
-                ensure_eq(&answer["ev"], &json!("subscribed"), "private-orders")?;
+                subscribed(client, "private-orders").await?;
             }
             Ok(())
         }
@@ -291,12 +245,8 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         name,
         "private-encrypted- channel: authorized with its shared secret",
         {
-            let answer = alice.subscribe("private-encrypted-inbox").await?;
-            ensure_eq(
-                &answer["ev"],
-                &json!("subscribed"),
-                "private-encrypted-inbox",
-            )
+            subscribed(&mut alice, "private-encrypted-inbox").await?;
+            Ok(())
         }
     );
     check!(
@@ -304,20 +254,14 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         name,
         "presence: members listed on join with the resolver's user_info",
         {
-            let answer = alice.subscribe("presence-room").await?;
-            ensure_eq(
-                &answer["ev"],
-                &json!("subscribed"),
-                "alice on presence-room",
-            )?;
+            let answer = subscribed(&mut alice, "presence-room").await?;
             ensure_eq(
                 &answer["members"],
                 &json!([member("alice")]),
                 "alice's members",
             )?;
             ensure_eq(&answer["me"], &member("alice"), "alice's me")?;
-            let answer = bob.subscribe("presence-room").await?;
-            ensure_eq(&answer["ev"], &json!("subscribed"), "bob on presence-room")?;
+            let answer = subscribed(&mut bob, "presence-room").await?;
             ensure_eq(
                 &answer["members"],
                 &json!([member("alice"), member("bob")]),
@@ -326,13 +270,7 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         }
     );
     check!(report, name, "presence: member_added seen by the others", {
-        let added = alice
-            .expect(
-                "member_added bob",
-                |v| v["ev"] == "member_added" && v["id"] == "bob",
-                WAIT,
-            )
-            .await?;
+        let added = expect_member(&mut alice, "member_added", "bob").await?;
         ensure_eq(&added["info"], &json!({ "name": "bob" }), "bob's info")
     });
     check!(
@@ -340,15 +278,7 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         name,
         "signin() through POST /pusher/user-auth succeeds",
         {
-            alice.send(json!({ "op": "signin" }))?;
-            let line = alice
-                .expect(
-                    "signed_in",
-                    |v| v["ev"] == "signed_in" || v["ev"] == "signin_error",
-                    WAIT,
-                )
-                .await?;
-            ensure_eq(&line["ev"], &json!("signed_in"), "signin")?;
+            let line = signed_in(&mut alice).await?;
             ensure_eq(
                 &line["user_data"],
                 &json!({ "id": "alice", "user_info": { "name": "alice" } }),
@@ -520,14 +450,7 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         let data = json!({ "unread": 3 });
         let body = json!({ "event": "notice", "data": data });
         app.post_expect("/users/alice/events", &body, 202).await?;
-        let line = alice
-            .expect(
-                "user event notice",
-                |v| v["ev"] == "user_event" && v["event"] == "notice",
-                WAIT,
-            )
-            .await?;
-        ensure_eq(&line["data"], &data, "notice data")
+        expect_user_event(&mut alice, "notice", &data).await
     });
 
     // ---- application state ----
@@ -578,16 +501,7 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
     });
     check!(report, name, "users query: the presence members", {
         let answer = app.get_ok("/channels/presence-room/users").await?;
-        let mut ids: Vec<String> = answer["users"]
-            .as_array()
-            .map(|users| {
-                users
-                    .iter()
-                    .map(|u| u["id"].as_str().unwrap_or("?").to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        ids.sort();
+        let ids = ids(&answer["users"]);
         ensure(ids == ["alice", "bob"], || format!("users: {answer}"))
     });
 
@@ -596,44 +510,17 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         report,
         name,
         "presence: member_removed seen by the others",
-        {
-            let mut carol = Client::connect(clients, "carol").await?;
-            for channel in ["presence-room", "carol-only"] {
-                let answer = carol.subscribe(channel).await?;
-                ensure_eq(&answer["ev"], &json!("subscribed"), channel)?;
-            }
-            alice
-                .expect(
-                    "member_added carol",
-                    |v| v["ev"] == "member_added" && v["id"] == "carol",
-                    WAIT,
-                )
-                .await?;
-            carol.send(json!({ "op": "disconnect" }))?;
-            alice
-                .expect(
-                    "member_removed carol",
-                    |v| v["ev"] == "member_removed" && v["id"] == "carol",
-                    WAIT,
-                )
-                .await?;
-            Ok(())
-        }
+        { member_leaves(&mut alice, clients, "carol").await }
     );
     check!(
         report,
         name,
         "terminate_user_connections disconnects the user (4009, no reconnect)",
         {
-            bob.send(json!({ "op": "signin" }))?;
-            bob.expect("signed_in", |v| v["ev"] == "signed_in", WAIT)
-                .await?;
+            signed_in(&mut bob).await?;
             app.post_expect("/users/bob/terminate", &json!({}), 202)
                 .await?;
-            let error = bob
-                .expect("error 4009", |v| v["ev"] == "error", WAIT)
-                .await?;
-            ensure_eq(&error["code"], &json!(4009), "close code")?;
+            expect_error(&mut bob, 4009).await?;
             bob.expect(
                 "the connection to leave the connected state",
                 |v| v["ev"] == "state" && v["previous"] == "connected",
@@ -664,17 +551,8 @@ async fn scenario(report: &mut Report, name: &'static str, app: &App, clients: &
         name,
         "webhooks from sockudo (occupied, vacated, member added/removed) accepted by VerifiedWebhook",
         {
-            let wanted = [
-                ("channel_occupied", "news", None),
-                ("channel_occupied", "carol-only", None),
-                ("channel_vacated", "carol-only", None),
-                ("member_added", "presence-room", Some("alice")),
-                ("member_added", "presence-room", Some("bob")),
-                ("member_added", "presence-room", Some("carol")),
-                ("member_removed", "presence-room", Some("carol")),
-            ];
-            // sockudo batches webhooks (~50 ms) and sends member_removed ~3 s after a disconnect.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+            let wanted = LIFECYCLE_WEBHOOKS;
+            let deadline = tokio::time::Instant::now() + WEBHOOKS_WITHIN;
             loop {
                 let answer = app.get_ok("/webhooks/received").await?;
                 let events = answer["events"].as_array().cloned().unwrap_or_default();
