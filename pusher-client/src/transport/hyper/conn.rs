@@ -1,75 +1,420 @@
-//! One HTTP/1.1 connection's sending half, and the answer body that gives it back to the pool.
+//! One HTTP/1.1 connection, driven by the task whose request uses it: the request goes out in
+//! one write, the answer's head is parsed by `httparse` (hyper's parser), and its body is read
+//! by [`PooledBody`](super::answer::PooledBody), which gives the connection back to the pool
+//! once the answer has been read to its end.
 //!
-//! Each connection runs on a task of its own (hyper's usual pattern); the pool keeps the
-//! `SendRequest` halves. A version that instead drove each connection from the task using it
-//! (no hand-off between tasks) spent *more* CPU per trigger in the load benchmark, on both
-//! runtimes (29.9 against 24.6 µs multi-thread, 27.1 against 22.8 µs current-thread at 64
-//! concurrent triggers, same run; `docs/perf-transport.md`), so the connection task stays.
+//! Why not hyper's client connection: it runs each connection on a task of its own and hands
+//! every request and answer across channels to it. On the load benchmark that hand-off was the
+//! largest part of the client's CPU per trigger (`docs/perf-transport.md`, "An exchange of our
+//! own"): measured in the same run, this exchange spends less CPU per trigger and reaches more
+//! of the sink's ceiling on both runtimes. What it needs of HTTP/1.1 is small — one request
+//! at a time, answers framed by `Content-Length`, chunked coding or the end of the connection
+//! — and every rule it applies is tested against a raw-socket server (`tests/tests/h1.rs`).
 
+use std::future::poll_fn;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
+use bytes::{Buf, Bytes};
+use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
+use super::answer::Framing;
+use super::connect::Stream;
 use super::pool::Host;
 use crate::transport::SendError;
 
-/// An open connection, as the pool keeps it: the half that sends requests to its task.
+/// Largest answer head (status line and headers) accepted.
+const MAX_HEAD: usize = 64 * 1024;
+/// Most headers in an answer.
+const MAX_HEADERS: usize = 100;
+/// A connection's read buffer to start with: a Pusher answer's head and body fit in it.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// An open connection, as the pool keeps it.
 pub(super) struct Conn {
-    sender: SendRequest<Full<Bytes>>,
+    io: Stream,
+    pub(super) buf: ReadBuffer,
     /// When it was last given back (for the idle timeout).
     pub(super) since: Instant,
     /// Not used for a request yet: if it fails before sending, the server never saw anything.
     pub(super) fresh: bool,
 }
 
+/// Bytes read from the connection and not consumed yet. Zero-filled once, so reading into it
+/// needs no unsafe code.
+pub(super) struct ReadBuffer {
+    bytes: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl ReadBuffer {
+    fn new() -> ReadBuffer {
+        ReadBuffer {
+            bytes: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    pub(super) fn filled(&self) -> &[u8] {
+        &self.bytes[self.start..self.end]
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub(super) fn consume(&mut self, n: usize) {
+        self.start += n;
+        debug_assert!(self.start <= self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// The first `n` bytes, consumed.
+    pub(super) fn take(&mut self, n: usize) -> Bytes {
+        let taken = Bytes::copy_from_slice(&self.filled()[..n]);
+        self.consume(n);
+        taken
+    }
+
+    /// Reads more bytes, keeping at most `limit` unconsumed ones (an error beyond it).
+    /// `Ok(0)`: the connection ended.
+    pub(super) fn poll_fill(
+        &mut self,
+        io: &mut Stream,
+        cx: &mut Context<'_>,
+        limit: usize,
+    ) -> Poll<io::Result<usize>> {
+        if self.end == self.bytes.len() {
+            if self.start > 0 {
+                self.bytes.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else if self.bytes.len() < limit {
+                let grown = (self.bytes.len() * 2).min(limit);
+                self.bytes.resize(grown, 0);
+            } else {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the answer's head or a chunk line is longer than {limit} bytes"),
+                )));
+            }
+        }
+        let mut read = ReadBuf::new(&mut self.bytes[self.end..]);
+        match Pin::new(io).poll_read(cx, &mut read) {
+            Poll::Ready(Ok(())) => {
+                let n = read.filled().len();
+                self.end += n;
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// An answer's head, and how its body is framed.
+pub(super) struct Head {
+    pub(super) response: http::Response<()>,
+    pub(super) framing: Framing,
+    /// The connection may carry another request once the body has been read.
+    pub(super) keep_alive: bool,
+}
+
+/// Why a request failed: `unsent` is the request back when nothing of it was written.
+pub(super) struct Failed {
+    pub(super) unsent: Option<http::Request<Bytes>>,
+    pub(super) error: SendError,
+}
+
 impl Conn {
-    pub(super) fn new(sender: SendRequest<Full<Bytes>>) -> Conn {
+    pub(super) fn new(io: Stream) -> Conn {
         Conn {
-            sender,
+            io,
+            buf: ReadBuffer::new(),
             since: Instant::now(),
             fresh: true,
         }
     }
 
-    /// Ready for its next request without waiting (its previous answer fully processed).
-    pub(super) fn is_ready(&self) -> bool {
-        self.sender.is_ready()
+    /// The stream and the bytes read from it, to read more.
+    pub(super) fn parts(&mut self) -> (&mut Stream, &mut ReadBuffer) {
+        (&mut self.io, &mut self.buf)
     }
 
-    pub(super) fn is_closed(&self) -> bool {
-        self.sender.is_closed()
+    /// Still usable for a request: the server has not closed it, and sent nothing unasked.
+    /// Asks the socket without waiting; tokio answers from the readiness it already knows
+    /// of, so an idle connection costs no system call here.
+    pub(super) fn is_usable(&mut self) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut probe = [0u8; 1];
+        let mut read = ReadBuf::new(&mut probe);
+        matches!(
+            Pin::new(&mut self.io).poll_read(&mut cx, &mut read),
+            Poll::Pending
+        )
     }
 
-    /// Sends `request` and waits for the answer's head.
-    /// `Err((Some(request), _))`: the connection had ended before anything was written.
+    /// Writes `request` and reads the answer's head. Its URI goes on the request line in
+    /// origin form (`/path?query`; `Host` is a header), or whole to an HTTP proxy.
     pub(super) async fn send(
         &mut self,
-        request: http::Request<Full<Bytes>>,
-    ) -> Result<http::Response<Incoming>, (Option<http::Request<Full<Bytes>>>, SendError)> {
-        if self.sender.ready().await.is_err() {
-            return Err((Some(request), SendError::never_sent("connection closed")));
+        request: http::Request<Bytes>,
+        absolute_form: bool,
+    ) -> Result<Head, Failed> {
+        let head = encode_head(&request, absolute_form);
+        let body = request.body().clone();
+        let head_len = head.len();
+        let mut out = head.chain(body);
+        let written = self.write(&mut out).await;
+        let unwritten = out.first_ref().len() == head_len;
+        if let Err(e) = written {
+            return Err(Failed {
+                unsent: unwritten.then_some(request),
+                error: if unwritten {
+                    SendError::never_sent(e)
+                } else {
+                    SendError::other(e)
+                },
+            });
         }
         self.fresh = false;
-        self.sender
-            .try_send_request(request)
-            .await
-            .map_err(|mut e| {
-                let unsent = e.take_message();
-                let error = e.into_error();
-                if unsent.is_some() {
-                    (unsent, SendError::never_sent(error))
-                } else {
-                    (None, SendError::other(error))
-                }
-            })
+        let is_head = request.method() == Method::HEAD;
+        drop(request);
+        self.read_head(is_head).await.map_err(|error| Failed {
+            unsent: None,
+            error,
+        })
     }
+
+    async fn write(&mut self, out: &mut bytes::buf::Chain<Bytes, Bytes>) -> io::Result<()> {
+        if self.io.is_write_vectored() || out.last_ref().is_empty() {
+            self.io.write_all_buf(out).await?;
+        } else {
+            // One buffer, so a TLS stream makes one record and one write of it.
+            let mut joined = Vec::with_capacity(out.remaining());
+            joined.extend_from_slice(out.first_ref());
+            joined.extend_from_slice(out.last_ref());
+            let mut joined = Bytes::from(joined);
+            self.io.write_all_buf(&mut joined).await?;
+            out.advance(out.remaining());
+        }
+        self.io.flush().await
+    }
+
+    async fn read_head(&mut self, is_head_request: bool) -> Result<Head, SendError> {
+        loop {
+            if !self.buf.is_empty() {
+                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                let mut parsed = httparse::Response::new(&mut headers);
+                match parsed.parse(self.buf.filled()) {
+                    Ok(httparse::Status::Complete(len)) => {
+                        let raw = &self.buf.filled()[..len];
+                        let head = build_head(&parsed, raw, is_head_request)?;
+                        self.buf.consume(len);
+                        match head {
+                            // 1xx: an interim answer (100 Continue, 103 Early Hints); the
+                            // real one follows on the same connection.
+                            None => continue,
+                            Some(head) => return Ok(head),
+                        }
+                    }
+                    Ok(httparse::Status::Partial) => {}
+                    Err(e) => {
+                        return Err(SendError::other(format!("malformed answer head: {e}")));
+                    }
+                }
+            }
+            let io = &mut self.io;
+            let buf = &mut self.buf;
+            let read = poll_fn(|cx| buf.poll_fill(io, cx, MAX_HEAD)).await;
+            match read {
+                Ok(0) if self.buf.is_empty() => {
+                    return Err(SendError::other(
+                        "the connection closed before an answer arrived",
+                    ));
+                }
+                Ok(0) => return Err(SendError::other("the connection closed mid-answer")),
+                Ok(_) => {}
+                Err(e) => return Err(SendError::other(e)),
+            }
+        }
+    }
+}
+
+/// `METHOD target HTTP/1.1`, the request's headers, and `content-length` from its body.
+/// Any framing header the caller set is replaced: the body's own length frames it.
+fn encode_head(request: &http::Request<Bytes>, absolute_form: bool) -> Bytes {
+    let body = request.body();
+    let uri = request.uri();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let path = if path.is_empty() { "/" } else { path };
+    let mut head = Vec::with_capacity(256 + path.len());
+    head.extend_from_slice(request.method().as_str().as_bytes());
+    head.push(b' ');
+    if absolute_form && let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
+        head.extend_from_slice(scheme.as_bytes());
+        head.extend_from_slice(b"://");
+        head.extend_from_slice(authority.as_str().as_bytes());
+    }
+    head.extend_from_slice(path.as_bytes());
+    head.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in request.headers() {
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            continue;
+        }
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    // hyper's rule: a length for any body, and `0` for an empty one except where a body has
+    // no meaning (GET, HEAD, DELETE, OPTIONS, CONNECT, TRACE).
+    let empty_needs_length = !matches!(
+        *request.method(),
+        Method::GET
+            | Method::HEAD
+            | Method::DELETE
+            | Method::OPTIONS
+            | Method::CONNECT
+            | Method::TRACE
+    );
+    if !body.is_empty() || empty_needs_length {
+        head.extend_from_slice(b"content-length: ");
+        head.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    Bytes::from(head)
+}
+
+/// The answer's head as an `http::Response`, and its framing (RFC 9112 §6.3); `None` for an
+/// interim (1xx) answer.
+fn build_head(
+    parsed: &httparse::Response<'_, '_>,
+    raw: &[u8],
+    is_head_request: bool,
+) -> Result<Option<Head>, SendError> {
+    let code = parsed.code.unwrap_or(0);
+    let status = StatusCode::from_u16(code)
+        .map_err(|_| SendError::other(format!("invalid status {code} in the answer")))?;
+    if status == StatusCode::SWITCHING_PROTOCOLS {
+        return Err(SendError::other(
+            "unexpected 101 Switching Protocols answer",
+        ));
+    }
+    if status.is_informational() {
+        return Ok(None);
+    }
+    let version = match parsed.version {
+        Some(0) => Version::HTTP_10,
+        _ => Version::HTTP_11,
+    };
+    // The values are slices of one copy of the head: one allocation, not one per header.
+    // (The header slices point into `raw`; their offsets are found by address.)
+    let shared = Bytes::copy_from_slice(raw);
+    let base = raw.as_ptr() as usize;
+    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+            SendError::other(format!("invalid header name {:?} in the answer", h.name))
+        })?;
+        let start = (h.value.as_ptr() as usize).wrapping_sub(base);
+        let value = shared
+            .get(start..start + h.value.len())
+            .map(|_| shared.slice(start..start + h.value.len()))
+            .map_or_else(
+                || HeaderValue::from_bytes(h.value),
+                HeaderValue::from_maybe_shared,
+            )
+            .map_err(|_| SendError::other(format!("invalid value of {name} in the answer")))?;
+        headers.append(name, value);
+    }
+    let framing = framing(status, &headers, is_head_request)?;
+    // Both framing headers at once is how answers get smuggled: read this one, then close.
+    let ambiguous = headers.contains_key(TRANSFER_ENCODING) && headers.contains_key(CONTENT_LENGTH);
+    let keep_alive = !matches!(framing, Framing::UntilClose)
+        && !ambiguous
+        && match version {
+            Version::HTTP_11 => !has_token(&headers, "close"),
+            _ => has_token(&headers, "keep-alive"),
+        };
+    let mut response = http::Response::new(());
+    *response.status_mut() = status;
+    *response.version_mut() = version;
+    *response.headers_mut() = headers;
+    Ok(Some(Head {
+        response,
+        framing,
+        keep_alive,
+    }))
+}
+
+/// How the body ends: no body for HEAD, 204 and 304; chunked if it is the last transfer
+/// coding (any other coding: until the connection closes); else `Content-Length`, which must
+/// be one number (repeated copies of it allowed); else until the connection closes.
+fn framing(
+    status: StatusCode,
+    headers: &HeaderMap,
+    is_head_request: bool,
+) -> Result<Framing, SendError> {
+    if is_head_request || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        return Ok(Framing::Length(0));
+    }
+    if headers.contains_key(TRANSFER_ENCODING) {
+        let last = headers
+            .get_all(TRANSFER_ENCODING)
+            .iter()
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .map(<[u8]>::trim_ascii)
+            .rfind(|coding| !coding.is_empty());
+        return Ok(match last {
+            Some(coding) if coding.eq_ignore_ascii_case(b"chunked") => Framing::chunked(),
+            _ => Framing::UntilClose,
+        });
+    }
+    let mut length = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        for part in value.as_bytes().split(|&b| b == b',') {
+            let n = parse_length(part.trim_ascii())
+                .ok_or_else(|| SendError::other("invalid content-length in the answer"))?;
+            if length.is_some_and(|l| l != n) {
+                return Err(SendError::other(
+                    "conflicting content-lengths in the answer",
+                ));
+            }
+            length = Some(n);
+        }
+    }
+    Ok(length.map_or(Framing::UntilClose, Framing::Length))
+}
+
+fn parse_length(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// `Connection` lists `token` (case-insensitive).
+fn has_token(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get_all(CONNECTION)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// A connection taken from the pool, for one request.
@@ -87,66 +432,13 @@ impl Lease {
         &mut self.conn
     }
 
-    /// Gives the connection back to the pool.
-    fn release(self) {
+    /// Gives the connection back to the pool: only after an answer read to its end, with
+    /// nothing more from the server.
+    pub(super) fn release(self) {
         let Lease { mut conn, host } = self;
-        if !conn.is_closed() {
+        if conn.buf.is_empty() {
             conn.since = Instant::now();
             host.give_back(conn);
         }
-    }
-}
-
-/// An answer's body that gives its connection back to the pool once read to the end, or when
-/// dropped: hyper keeps the connection if the whole answer had arrived, and closes it if not
-/// (HTTP/1 cannot skip the rest of an answer), which the pool sees before reusing it.
-pub(crate) struct PooledBody {
-    body: Incoming,
-    lease: Option<Lease>,
-}
-
-impl PooledBody {
-    pub(super) fn new(body: Incoming, lease: Lease) -> PooledBody {
-        PooledBody {
-            body,
-            lease: Some(lease),
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(lease) = self.lease.take() {
-            lease.release();
-        }
-    }
-}
-
-impl Drop for PooledBody {
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
-
-impl Body for PooledBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let this = &mut *self;
-        let polled = Pin::new(&mut this.body).poll_frame(cx);
-        if let Poll::Ready(None) = polled {
-            this.finish();
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
     }
 }

@@ -11,7 +11,6 @@ use http::{HeaderValue, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
@@ -119,15 +118,7 @@ impl Connector {
         } else {
             Stream::Plain(tcp)
         };
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(SendError::never_sent)?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "pusher connection closed with an error");
-            }
-        });
-        Ok(Conn::new(sender))
+        Ok(Conn::new(stream))
     }
 }
 

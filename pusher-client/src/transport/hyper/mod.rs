@@ -2,6 +2,7 @@
 //! task (`conn.rs`), kept in an idle list per host (`pool.rs`), opened directly or through a
 //! proxy (`connect.rs`), with TLS by feature (`tls.rs`).
 
+mod answer;
 mod conn;
 mod connect;
 mod pool;
@@ -13,11 +14,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
-use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
 
-pub(crate) use self::conn::PooledBody;
+pub(crate) use self::answer::PooledBody;
+use self::conn::{Failed, Head};
 use self::pool::{Pool, Settings};
 pub(crate) use self::tls::HAS_TLS;
 use self::tls::Tls;
@@ -104,9 +105,6 @@ impl HyperTransport {
         // Origin form on the wire (`/path?query`) with `Host` from the URI, as hyper-util's
         // and reqwest's clients send it (tests/tests/transport.rs compares the bytes); the
         // absolute form to an HTTP proxy.
-        if !host.route.absolute_form() {
-            parts.uri = origin_form(&parts.uri);
-        }
         parts
             .headers
             .entry(http::header::HOST)
@@ -116,29 +114,28 @@ impl HyperTransport {
                 .headers
                 .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
         }
-        let mut request = http::Request::from_parts(parts, Full::new(body));
+        let absolute_form = host.route.absolute_form();
+        let mut request = http::Request::from_parts(parts, body);
         loop {
             let mut lease = host.checkout().await?;
             let fresh = lease.conn().fresh;
-            match lease.conn().send(request).await {
-                Ok(response) => {
-                    return Ok(
-                        response.map(|body| ResponseBody::pooled(PooledBody::new(body, lease)))
-                    );
+            match lease.conn().send(request, absolute_form).await {
+                Ok(Head {
+                    response,
+                    framing,
+                    keep_alive,
+                }) => {
+                    let body = PooledBody::new(lease, framing, keep_alive);
+                    return Ok(response.map(|()| ResponseBody::pooled(body)));
                 }
                 // A kept-alive connection the server had closed: nothing was sent; next one.
-                Err((Some(unsent), _)) if !fresh => request = unsent,
-                Err((_, e)) => return Err(e),
+                Err(Failed {
+                    unsent: Some(unsent),
+                    ..
+                }) if !fresh => request = unsent,
+                Err(Failed { error, .. }) => return Err(error),
             }
         }
-    }
-}
-
-/// `/path?query` of an absolute URI (`/` when it has none).
-fn origin_form(uri: &Uri) -> Uri {
-    match uri.path_and_query() {
-        Some(path) if path.as_str() != "/" => Uri::from(path.clone()),
-        _ => Uri::from_static("/"),
     }
 }
 

@@ -145,19 +145,21 @@ impl Host {
         Ok(Lease::new(conn, Arc::clone(self)))
     }
 
-    /// The most recently given back open connection, preferring one already ready for its next
-    /// request; closed and expired ones are dropped on the way.
+    /// The most recently given back connection still open; closed and expired ones are
+    /// dropped on the way (expired ones sit below it: the list is in order of return).
     fn pick(&self) -> Option<Conn> {
         let now = Instant::now();
-        let mut idle = self.idle();
-        if let Some(i) = idle.iter().rposition(Conn::is_ready) {
-            let conn = idle.remove(i);
-            if !self.expired(&conn, now) {
+        loop {
+            let mut conn = self.idle().pop()?;
+            if self.expired(&conn, now) {
+                self.idle().clear();
+                return None;
+            }
+            // Checked outside the lock; a closed one is dropped (closed) here.
+            if conn.is_usable() {
                 return Some(conn);
             }
         }
-        idle.retain(|conn| !conn.is_closed() && !self.expired(conn, now));
-        idle.pop()
     }
 
     fn expired(&self, conn: &Conn, now: Instant) -> bool {
