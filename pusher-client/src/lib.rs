@@ -228,7 +228,7 @@
 //   signing       the HMAC signature of API requests; `signed`: signed requests handed back
 //   transport/    what carries a request: `mod` (the enum, custom services), `error`
 //                 (`SendError`), `body` (`ResponseBody`), `hyper/` (the default: `mod`, `pool`,
-//                 `conn`, `connect`, `tls`), `reqwest` (behind `reqwest`)
+//                 `conn` (the HTTP/1.1 exchange), `answer` (its body), `connect`, `tls`), `reqwest` (behind `reqwest`)
 //   retry         which failures are retried, and the waits in between
 //   channel       name rules for channels, sockets, users and events
 //   event         what a trigger carries (`Data`, `Info`, `BatchEvent`)

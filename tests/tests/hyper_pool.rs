@@ -1,5 +1,5 @@
-//! The default transport's connection pool (hyper-util's pool cache, with our idle timeout and
-//! cap), seen from the server: how many connections it opens, when it reuses them, and what
+//! The default transport's connection pool (its own idle list per host, with an idle timeout
+//! and a cap), seen from the server: how many connections it opens, when it reuses them, and what
 //! happens to connections the server closed.
 
 use std::sync::Arc;

@@ -10,8 +10,9 @@
 //!
 //! Built in:
 //!
-//! - [`HyperTransport`] (the default): hyper 1's HTTP/1.1 keep-alive connections in a pool of
-//!   its own (never more connections than concurrent requests); proxies from [`proxy`] or the
+//! - [`HyperTransport`] (the default): HTTP/1.1 keep-alive connections in a pool of its own
+//!   (never more connections than concurrent requests), opened by hyper-util's connector, each
+//!   request exchanged on the task that sends it (answers parsed by hyper's parser, `httparse`); proxies from [`proxy`] or the
 //!   `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` variables; TLS by feature (`rustls`, the default,
 //!   with *ring*; `aws-lc-rs`; `native-tls`).
 //! - `ReqwestTransport` (feature `reqwest`): a `reqwest::Client` your app configures, given

@@ -1,6 +1,9 @@
-//! [`HyperTransport`], the default transport: hyper 1's HTTP/1.1 connections, each on its own
-//! task (`conn.rs`), kept in an idle list per host (`pool.rs`), opened directly or through a
-//! proxy (`connect.rs`), with TLS by feature (`tls.rs`).
+//! [`HyperTransport`], the default transport: HTTP/1.1 keep-alive connections, each request
+//! exchanged on the task that sends it (`conn.rs`: the request and the answer's head;
+//! `answer.rs`: the answer's body), kept in an idle list per host (`pool.rs`), opened by
+//! hyper-util's connector directly or through a proxy (`connect.rs`), with TLS by feature
+//! (`tls.rs`). The name stays from its first version, on hyper's client connections; why the
+//! exchange is now our own is in `conn.rs`.
 
 mod answer;
 mod conn;
@@ -26,9 +29,11 @@ use super::{ResponseBody, SendError};
 use crate::config::DEFAULT_CONNECT_TIMEOUT;
 use crate::error::ConfigError;
 
-/// The default transport: HTTP/1.1 on hyper 1, with keep-alive connections pooled per host
-/// (never more connections than requests in flight), TLS by feature, proxies from the
-/// environment or the builder. Needs a tokio runtime, either flavour.
+/// The default transport: HTTP/1.1 with keep-alive connections pooled per host (never more
+/// connections than requests in flight), TLS by feature, proxies from the environment or the
+/// builder. Needs a tokio runtime, either flavour. Each request is written and its answer
+/// read by the task that sends it — no connection task, no hand-off between tasks or worker
+/// threads — so it costs the same on `#[tokio::main]` as on a current-thread runtime.
 ///
 /// [`PusherBuilder`](crate::PusherBuilder) makes one by itself from its settings
 /// (`connect_timeout`, `proxy`); make one yourself to tune the pool or to wrap it in tower
@@ -187,14 +192,13 @@ impl HyperTransportBuilder {
     }
 
     /// How long an idle keep-alive connection may be reused; `None` for ever. Default 90 s.
-    /// Checked when a connection is taken, and by a sweep at most once a second while the
-    /// pool is in use (no timer per connection).
+    /// Checked when a connection is taken or given back (no timer per connection).
     pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.pool_idle_timeout = timeout.into();
         self
     }
 
-    /// Most idle connections kept per host (surplus ones are closed by the next sweep).
+    /// Most idle connections kept per host (one given back beyond it is closed).
     /// Default: no limit (as many as were in use at once).
     pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.pool_max_idle_per_host = max;
