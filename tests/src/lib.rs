@@ -42,7 +42,7 @@ pub mod transport;
 pub use config::FakeConfig;
 pub use pusher_testing::verify;
 pub use pusher_testing::{APP_ID, ChannelState, KEY, SECRET, ServerClock, ServerLimits};
-pub use raw::{RawResponse, raw_request};
+pub use raw::{RawResponse, raw_request, read_raw_request};
 pub use server::{FakePusher, RecordedRequest, Reply, TriggeredEvent};
 pub use transport::{test_builder, test_transport, with_test_transport};
 pub use verify::{MAX_TIMESTAMP_SKEW_SECS, decode_path, decode_query, percent_decode, sign_query};

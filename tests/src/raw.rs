@@ -66,3 +66,62 @@ pub async fn raw_request(
         body: body.to_owned(),
     })
 }
+
+/// Server side of a hand-made exchange: reads the next request from `stream` — its head, then
+/// as many body bytes as its `Content-Length` says — out of `buffer` (bytes already read that
+/// belong to later requests stay in it). Returns the head lower-cased and the whole request's
+/// bytes, or `None` when the client closed the connection.
+///
+/// ```
+/// use pusher_tests::read_raw_request;
+/// use tokio::io::AsyncWriteExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let client = tokio::spawn(async move {
+///     let mut s = tokio::net::TcpStream::connect(addr).await?;
+///     s.write_all(b"POST /x HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}").await
+/// });
+/// let (mut stream, _) = listener.accept().await?;
+/// let mut buffer = Vec::new();
+/// let (head, request) = read_raw_request(&mut stream, &mut buffer).await.expect("request");
+/// assert!(head.starts_with("post /x http/1.1\r\n"));
+/// assert!(request.ends_with(b"\r\n\r\n{}"));
+/// client.await.expect("client")?;
+/// # Ok(()) }
+/// ```
+pub async fn read_raw_request(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> Option<(String, Vec<u8>)> {
+    let head_end = loop {
+        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        read_more(stream, buffer).await?;
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().expect("content-length"));
+    while buffer.len() < head_end + length {
+        read_more(stream, buffer).await?;
+    }
+    let request = buffer.drain(..head_end + length).collect();
+    Some((head, request))
+}
+
+/// Appends what the next read gives; `None` at the end of the stream or on an error.
+async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<()> {
+    let mut chunk = [0u8; 4096];
+    match stream.read(&mut chunk).await {
+        Ok(0) | Err(_) => None,
+        Ok(n) => {
+            buffer.extend_from_slice(&chunk[..n]);
+            Some(())
+        }
+    }
+}

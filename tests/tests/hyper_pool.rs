@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pusher_client::transport::{HyperTransport, HyperTransportBuilder};
 use pusher_client::{Pusher, RetryPolicy};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// A keep-alive HTTP/1.1 server answering `{}` to everything; counts the connections it
@@ -55,30 +55,9 @@ const BIG: usize = 8 << 20;
 async fn serve(mut stream: TcpStream, close_after_answer: bool, delay: Duration) {
     let mut buffer = Vec::new();
     loop {
-        // The head, then as many body bytes as Content-Length says.
-        let head_end = loop {
-            if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
+        let Some((head, _)) = pusher_tests::read_raw_request(&mut stream, &mut buffer).await else {
+            return;
         };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map_or(0, |v| v.trim().parse().expect("content-length"));
-        while buffer.len() < head_end + length {
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        }
-        buffer.drain(..head_end + length);
         tokio::time::sleep(delay).await;
         let answer: Vec<u8> = if head.starts_with("post /big ") {
             // Larger than socket buffers: the client has not received it all on the first read.
