@@ -202,6 +202,8 @@ impl Conn {
         })
     }
 
+    /// Writes all of `out`, advancing it by what the stream took, even on an error: the caller
+    /// calls a request "never sent" only when none of it was taken.
     async fn write(&mut self, out: &mut bytes::buf::Chain<Bytes, Bytes>) -> io::Result<()> {
         if self.io.is_write_vectored() || out.last_ref().is_empty() {
             self.io.write_all_buf(out).await?;
@@ -211,8 +213,10 @@ impl Conn {
             joined.extend_from_slice(out.first_ref());
             joined.extend_from_slice(out.last_ref());
             let mut joined = Bytes::from(joined);
-            self.io.write_all_buf(&mut joined).await?;
-            out.advance(out.remaining());
+            let total = joined.len();
+            let written = self.io.write_all_buf(&mut joined).await;
+            out.advance(total - joined.remaining());
+            written?;
         }
         self.io.flush().await
     }
@@ -335,14 +339,12 @@ fn build_head(
             SendError::other(format!("invalid header name {:?} in the answer", h.name))
         })?;
         let start = (h.value.as_ptr() as usize).wrapping_sub(base);
-        let value = shared
-            .get(start..start + h.value.len())
-            .map(|_| shared.slice(start..start + h.value.len()))
-            .map_or_else(
-                || HeaderValue::from_bytes(h.value),
-                HeaderValue::from_maybe_shared,
-            )
-            .map_err(|_| SendError::other(format!("invalid value of {name} in the answer")))?;
+        let range = start..start.saturating_add(h.value.len());
+        let value = match shared.get(range.clone()) {
+            Some(_) => HeaderValue::from_maybe_shared(shared.slice(range)),
+            None => HeaderValue::from_bytes(h.value),
+        }
+        .map_err(|_| SendError::other(format!("invalid value of {name} in the answer")))?;
         headers.append(name, value);
     }
     let framing = framing(status, &headers, is_head_request)?;
