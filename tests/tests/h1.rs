@@ -2,7 +2,9 @@
 //! and `answer.rs`) against a raw-socket server that answers with exactly the bytes each test
 //! scripts: the request it puts on the wire, every way an answer's body may be framed
 //! (RFC 9112 §6.3), when a connection may be reused, and malformed or cut answers, which fail
-//! with an error and never leave a connection in the pool.
+//! with an error and never leave a connection in the pool. Most tests send through the
+//! transport's `tower::Service`; the last two through a `Pusher`, whose own requests take the
+//! transport's direct path (`transport/outgoing.rs`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -459,4 +461,141 @@ async fn a_connection_closed_while_idle_is_replaced_without_an_error() {
     assert_eq!(status, 200);
     assert_eq!(server.accepted(), 2);
     assert_eq!(server.requests().len(), 2, "the POST was sent once");
+}
+
+/// A client on `server` through `transport`, its clock fixed so two clients sign alike.
+fn client_on(
+    server: &Server,
+    transport: impl tower::Service<
+        http::Request<Bytes>,
+        Response = http::Response<ResponseBody>,
+        Error = pusher_client::transport::SendError,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static,
+) -> pusher_client::Pusher {
+    pusher_client::Pusher::builder("1", "key", "secret")
+        .host("127.0.0.1")
+        .port(server.port)
+        .tls(false)
+        .retry(pusher_client::RetryPolicy::none())
+        .clock(|| std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        .transport(transport)
+        .build()
+        .expect("client")
+}
+
+/// The client's own requests skip `http::Request` on the default transport
+/// (`transport/outgoing.rs`): byte for byte, they are what the same transport writes of the
+/// `http::Request` any other transport receives (reached here through a tower layer, which
+/// hides the transport's type from the client), header order included.
+#[tokio::test]
+async fn the_clients_own_requests_are_byte_for_byte_those_of_the_tower_service() {
+    let answers = (0..8).map(|_| vec![write(OK)]).collect();
+    let server = Server::start(answers).await;
+    let direct = client_on(&server, transport());
+    let layered = client_on(
+        &server,
+        tower::ServiceBuilder::new()
+            .map_request(|r: http::Request<Bytes>| r)
+            .service(transport()),
+    );
+    assert!(format!("{direct:?}").contains("transport: hyper"));
+    assert!(format!("{layered:?}").contains("transport: custom"));
+    for pusher in [&direct, &layered] {
+        pusher.trigger("c", "e", "d").await.expect("trigger");
+        pusher
+            .trigger(["a", "b"], "e", r#"{"x":"é"}"#)
+            .exclude("1.2")
+            .idempotency_key("key-1")
+            .await
+            .expect("keyed trigger");
+        pusher
+            .get::<serde_json::Value>("/channels", &[("filter_by_prefix", "a b&c")])
+            .await
+            .expect("query");
+        pusher
+            .terminate_user_connections("u-1")
+            .await
+            .expect("terminate");
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 8);
+    assert_eq!(requests[..4], requests[4..]);
+    assert!(
+        requests[1].starts_with("POST /apps/1/events?auth_key=key&auth_timestamp=1700000000&"),
+        "{}",
+        requests[1]
+    );
+    let head_end = requests[1].find("\r\n\r\n").expect("head");
+    let names: Vec<_> = requests[1][..head_end]
+        .lines()
+        .skip(1)
+        .map(|line| line.split(':').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "user-agent",
+            "x-pusher-library",
+            "content-type",
+            "x-idempotency-key",
+            "host",
+            "content-length"
+        ]
+    );
+    assert!(requests[2].starts_with("GET /apps/1/channels?"));
+    assert!(!requests[2].contains("content-"), "{}", requests[2]);
+}
+
+/// The client's own requests read answers by the same rules as the tower service: chunked,
+/// until the close, interim answers skipped, `Retry-After` of a 429 obeyed, and a connection
+/// reused only after a clean answer.
+#[tokio::test]
+async fn the_clients_own_requests_read_every_framing_and_keep_connections_by_the_same_rules() {
+    let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1;x=y\r\n{\r\n1\r\n}\r\n0\r\nt: v\r\n\r\n";
+    let to_close = "HTTP/1.1 200 OK\r\n\r\n{}";
+    let interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    let limited =
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\ncontent-length: 4\r\n\r\nslow";
+    let overloaded = "HTTP/1.1 503 Busy\r\nretry-after: 7\r\ncontent-length: 0\r\n\r\n";
+    let server = Server::start(vec![
+        vec![write(chunked)],
+        vec![write(OK)],
+        vec![write(to_close), Step::Close],
+        vec![write(interim)],
+        vec![write(limited)],
+        vec![write(OK)],
+        vec![write(overloaded)],
+    ])
+    .await;
+    let pusher = pusher_client::Pusher::builder("1", "key", "secret")
+        .host("127.0.0.1")
+        .port(server.port)
+        .tls(false)
+        .retry(
+            pusher_client::RetryPolicy::default()
+                .max_attempts(2)
+                .max_retry_after(Duration::from_secs(1)),
+        )
+        .transport(transport())
+        .build()
+        .expect("client");
+    for _ in 0..4 {
+        pusher.trigger("c", "e", "d").await.expect("trigger");
+    }
+    // Chunked and kept, reused by the plain answer; the close-framed one is not reused.
+    assert_eq!(server.accepted(), 2);
+    // The 429 is retried (Retry-After: 0) and the retry succeeds.
+    pusher.trigger("c", "e", "d").await.expect("after a 429");
+    assert_eq!(server.requests().len(), 6);
+    // A wait over the policy's limit (1 s here) is not waited for: the error carries it.
+    let error = pusher
+        .channel("c")
+        .await
+        .expect_err("503 with a long Retry-After");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
+    assert_eq!(server.requests().len(), 7);
 }

@@ -111,6 +111,7 @@ macro_rules! service_via_send {
 mod body;
 mod error;
 mod hyper;
+mod outgoing;
 #[cfg(feature = "reqwest")]
 mod reqwest;
 
@@ -118,6 +119,7 @@ pub use self::body::ResponseBody;
 pub use self::error::{SendError, SendErrorKind};
 pub(crate) use self::hyper::HAS_TLS;
 pub use self::hyper::{HyperTransport, HyperTransportBuilder};
+pub(crate) use self::outgoing::{Answer, Outgoing};
 #[cfg(feature = "reqwest")]
 pub use self::reqwest::ReqwestTransport;
 
@@ -173,15 +175,16 @@ impl Transport {
         ))
     }
 
-    pub(crate) async fn send(
-        &self,
-        request: http::Request<Bytes>,
-    ) -> Result<http::Response<ResponseBody>, SendError> {
-        match self {
-            Transport::Hyper(t) => t.send(request).await,
+    /// Sends a signed request and returns the answer's status and unread body. The default
+    /// transport takes the request as it is (`outgoing.rs` says why); the others as an
+    /// `http::Request`.
+    pub(crate) async fn exchange(&self, out: Outgoing<'_>) -> Result<Answer, SendError> {
+        let response = match self {
+            Transport::Hyper(t) => return t.exchange(out).await,
             #[cfg(feature = "reqwest")]
-            Transport::Reqwest(t) => t.send(request).await,
-            Transport::Custom(s) => s.clone().oneshot(request).await,
-        }
+            Transport::Reqwest(t) => t.send(out.into_request()?).await?,
+            Transport::Custom(s) => s.clone().oneshot(out.into_request()?).await?,
+        };
+        Ok(Answer::from_response(response))
     }
 }

@@ -22,7 +22,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use bytes::{Buf, Bytes};
-use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
@@ -125,18 +125,78 @@ impl ReadBuffer {
     }
 }
 
-/// An answer's head, and how its body is framed.
-pub(super) struct Head {
-    pub(super) response: http::Response<()>,
+/// An answer's head: what of its headers the caller keeps (`H`), and how its body is framed.
+pub(super) struct Head<H> {
+    pub(super) status: StatusCode,
+    pub(super) version: Version,
+    pub(super) headers: H,
     pub(super) framing: Framing,
     /// The connection may carry another request once the body has been read.
     pub(super) keep_alive: bool,
 }
 
-/// Why a request failed: `unsent` is the request back when nothing of it was written.
+/// Why a request failed; `unsent`: nothing of it was written.
 pub(super) struct Failed {
-    pub(super) unsent: Option<http::Request<Bytes>>,
+    pub(super) unsent: bool,
     pub(super) error: SendError,
+}
+
+/// What is kept of an answer's headers: all of them for a caller of the `tower::Service`
+/// ([`HeaderMap`]), only `Retry-After` for the client's own requests ([`RetryAfter`]).
+pub(super) trait Keep: Sized {
+    /// `raw` is the head the `headers` were parsed from.
+    fn keep(
+        headers: &[httparse::Header<'_>],
+        raw: &[u8],
+        status: StatusCode,
+    ) -> Result<Self, SendError>;
+}
+
+impl Keep for HeaderMap {
+    fn keep(
+        headers: &[httparse::Header<'_>],
+        raw: &[u8],
+        _: StatusCode,
+    ) -> Result<HeaderMap, SendError> {
+        // The values are slices of one copy of the head: one allocation, not one per header.
+        // (The header slices point into `raw`; their offsets are found by address.)
+        let shared = Bytes::copy_from_slice(raw);
+        let base = raw.as_ptr() as usize;
+        let mut map = HeaderMap::with_capacity(headers.len());
+        for h in headers {
+            let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+                SendError::other(format!("invalid header name {:?} in the answer", h.name))
+            })?;
+            let start = (h.value.as_ptr() as usize).wrapping_sub(base);
+            let range = start..start.saturating_add(h.value.len());
+            let value = match shared.get(range.clone()) {
+                Some(_) => HeaderValue::from_maybe_shared(shared.slice(range)),
+                None => HeaderValue::from_bytes(h.value),
+            }
+            .map_err(|_| SendError::other(format!("invalid value of {name} in the answer")))?;
+            map.append(name, value);
+        }
+        Ok(map)
+    }
+}
+
+/// The one header the client reads: `Retry-After`, of the statuses it obeys it for.
+pub(super) struct RetryAfter(pub(super) Option<Vec<u8>>);
+
+impl Keep for RetryAfter {
+    fn keep(
+        headers: &[httparse::Header<'_>],
+        _: &[u8],
+        status: StatusCode,
+    ) -> Result<RetryAfter, SendError> {
+        let wanted = matches!(status.as_u16(), 429 | 503);
+        Ok(RetryAfter(
+            values(headers, "retry-after")
+                .next()
+                .filter(|_| wanted)
+                .map(<[u8]>::to_vec),
+        ))
+    }
 }
 
 impl Conn {
@@ -170,23 +230,20 @@ impl Conn {
         )
     }
 
-    /// Writes `request` and reads the answer's head. Its URI goes on the request line in
-    /// origin form (`/path?query`; `Host` is a header), or whole to an HTTP proxy.
-    pub(super) async fn send(
+    /// Writes a request (`head`, already encoded, then `body`) and reads the answer's head.
+    pub(super) async fn send<H: Keep>(
         &mut self,
-        request: http::Request<Bytes>,
-        absolute_form: bool,
-    ) -> Result<Head, Failed> {
-        let head = encode_head(&request, absolute_form);
-        let body = request.body().clone();
-        let head_len = head.len();
+        head: &[u8],
+        body: &[u8],
+        is_head_request: bool,
+    ) -> Result<Head<H>, Failed> {
         let mut out = head.chain(body);
         let written = self.write(&mut out).await;
-        let unwritten = out.first_ref().len() == head_len;
+        let unsent = out.first_ref().len() == head.len();
         if let Err(e) = written {
             return Err(Failed {
-                unsent: unwritten.then_some(request),
-                error: if unwritten {
+                unsent,
+                error: if unsent {
                     SendError::never_sent(e)
                 } else {
                     SendError::other(e)
@@ -194,17 +251,17 @@ impl Conn {
             });
         }
         self.fresh = false;
-        let is_head = request.method() == Method::HEAD;
-        drop(request);
-        self.read_head(is_head).await.map_err(|error| Failed {
-            unsent: None,
-            error,
-        })
+        self.read_head(is_head_request)
+            .await
+            .map_err(|error| Failed {
+                unsent: false,
+                error,
+            })
     }
 
     /// Writes all of `out`, advancing it by what the stream took, even on an error: the caller
     /// calls a request "never sent" only when none of it was taken.
-    async fn write(&mut self, out: &mut bytes::buf::Chain<Bytes, Bytes>) -> io::Result<()> {
+    async fn write(&mut self, out: &mut bytes::buf::Chain<&[u8], &[u8]>) -> io::Result<()> {
         if self.io.is_write_vectored() || out.last_ref().is_empty() {
             self.io.write_all_buf(out).await?;
         } else {
@@ -212,7 +269,7 @@ impl Conn {
             let mut joined = Vec::with_capacity(out.remaining());
             joined.extend_from_slice(out.first_ref());
             joined.extend_from_slice(out.last_ref());
-            let mut joined = Bytes::from(joined);
+            let mut joined = &joined[..];
             let total = joined.len();
             let written = self.io.write_all_buf(&mut joined).await;
             out.advance(total - joined.remaining());
@@ -221,7 +278,7 @@ impl Conn {
         self.io.flush().await
     }
 
-    async fn read_head(&mut self, is_head_request: bool) -> Result<Head, SendError> {
+    async fn read_head<H: Keep>(&mut self, is_head_request: bool) -> Result<Head<H>, SendError> {
         loop {
             if !self.buf.is_empty() {
                 let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -229,7 +286,7 @@ impl Conn {
                 match parsed.parse(self.buf.filled()) {
                     Ok(httparse::Status::Complete(len)) => {
                         let raw = &self.buf.filled()[..len];
-                        let head = build_head(&parsed, raw, is_head_request)?;
+                        let head = parse_head(&parsed, raw, is_head_request)?;
                         self.buf.consume(len);
                         match head {
                             // 1xx: an interim answer (100 Continue, 103 Early Hints); the
@@ -261,59 +318,80 @@ impl Conn {
     }
 }
 
-/// `METHOD target HTTP/1.1`, the request's headers, and `content-length` from its body.
-/// Any framing header the caller set is replaced: the body's own length frames it.
-fn encode_head(request: &http::Request<Bytes>, absolute_form: bool) -> Bytes {
-    let body = request.body();
-    let uri = request.uri();
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let path = if path.is_empty() { "/" } else { path };
-    let mut head = Vec::with_capacity(256 + path.len());
-    head.extend_from_slice(request.method().as_str().as_bytes());
-    head.push(b' ');
-    if absolute_form && let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
-        head.extend_from_slice(scheme.as_bytes());
-        head.extend_from_slice(b"://");
-        head.extend_from_slice(authority.as_str().as_bytes());
-    }
-    head.extend_from_slice(path.as_bytes());
-    head.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in request.headers() {
-        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-            continue;
+/// A request's head, as it goes on the wire.
+pub(super) struct HeadWriter(Vec<u8>);
+
+impl HeadWriter {
+    /// `METHOD target HTTP/1.1`: the target in origin form (`/path?query`), or preceded by
+    /// `scheme://authority` (absolute form, to an HTTP proxy).
+    pub(super) fn new(method: &Method, absolute: Option<(&str, &str)>, target: &str) -> Self {
+        let mut head = Vec::with_capacity(256 + target.len());
+        head.extend_from_slice(method.as_str().as_bytes());
+        head.push(b' ');
+        if let Some((scheme, authority)) = absolute {
+            head.extend_from_slice(scheme.as_bytes());
+            head.extend_from_slice(b"://");
+            head.extend_from_slice(authority.as_bytes());
         }
-        head.extend_from_slice(name.as_str().as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
+        head.extend_from_slice(if target.is_empty() { "/" } else { target }.as_bytes());
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        HeadWriter(head)
     }
-    // hyper's rule: a length for any body, and `0` for an empty one except where a body has
-    // no meaning (GET, HEAD, DELETE, OPTIONS, CONNECT, TRACE).
-    let empty_needs_length = !matches!(
-        *request.method(),
-        Method::GET
-            | Method::HEAD
-            | Method::DELETE
-            | Method::OPTIONS
-            | Method::CONNECT
-            | Method::TRACE
-    );
-    if !body.is_empty() || empty_needs_length {
-        head.extend_from_slice(b"content-length: ");
-        head.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
-        head.extend_from_slice(b"\r\n");
+
+    pub(super) fn header(&mut self, name: &HeaderName, value: &HeaderValue) {
+        self.0.extend_from_slice(name.as_str().as_bytes());
+        self.0.extend_from_slice(b": ");
+        self.0.extend_from_slice(value.as_bytes());
+        self.0.extend_from_slice(b"\r\n");
     }
-    head.extend_from_slice(b"\r\n");
-    Bytes::from(head)
+
+    /// `content-length` by hyper's rule — for any body, and `0` for an empty one except where
+    /// a body has no meaning (GET, HEAD, DELETE, OPTIONS, CONNECT, TRACE) — and the blank line.
+    pub(super) fn finish(mut self, method: &Method, body_len: usize) -> Vec<u8> {
+        let empty_needs_length = !matches!(
+            *method,
+            Method::GET
+                | Method::HEAD
+                | Method::DELETE
+                | Method::OPTIONS
+                | Method::CONNECT
+                | Method::TRACE
+        );
+        if body_len > 0 || empty_needs_length {
+            self.0.extend_from_slice(b"content-length: ");
+            self.0
+                .extend_from_slice(itoa::Buffer::new().format(body_len).as_bytes());
+            self.0.extend_from_slice(b"\r\n");
+        }
+        self.0.extend_from_slice(b"\r\n");
+        self.0
+    }
 }
 
-/// The answer's head as an `http::Response`, and its framing (RFC 9112 §6.3); `None` for an
-/// interim (1xx) answer.
-fn build_head(
+/// The head of a caller's `http::Request`: its headers, then `content-length` from its body.
+/// Any framing header the caller set is replaced: the body's own length frames it.
+pub(super) fn encode_head(request: &http::Request<Bytes>, absolute_form: bool) -> Vec<u8> {
+    let uri = request.uri();
+    let absolute = match (absolute_form, uri.scheme_str(), uri.authority()) {
+        (true, Some(scheme), Some(authority)) => Some((scheme, authority.as_str())),
+        _ => None,
+    };
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut head = HeadWriter::new(request.method(), absolute, target);
+    for (name, value) in request.headers() {
+        if name != CONTENT_LENGTH && name != TRANSFER_ENCODING {
+            head.header(name, value);
+        }
+    }
+    head.finish(request.method(), request.body().len())
+}
+
+/// The answer's head, and its framing (RFC 9112 §6.3); `None` for an interim (1xx) answer.
+fn parse_head<H: Keep>(
     parsed: &httparse::Response<'_, '_>,
     raw: &[u8],
     is_head_request: bool,
-) -> Result<Option<Head>, SendError> {
+) -> Result<Option<Head<H>>, SendError> {
     let code = parsed.code.unwrap_or(0);
     let status = StatusCode::from_u16(code)
         .map_err(|_| SendError::other(format!("invalid status {code} in the answer")))?;
@@ -329,42 +407,35 @@ fn build_head(
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
-    // The values are slices of one copy of the head: one allocation, not one per header.
-    // (The header slices point into `raw`; their offsets are found by address.)
-    let shared = Bytes::copy_from_slice(raw);
-    let base = raw.as_ptr() as usize;
-    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
-    for h in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
-            SendError::other(format!("invalid header name {:?} in the answer", h.name))
-        })?;
-        let start = (h.value.as_ptr() as usize).wrapping_sub(base);
-        let range = start..start.saturating_add(h.value.len());
-        let value = match shared.get(range.clone()) {
-            Some(_) => HeaderValue::from_maybe_shared(shared.slice(range)),
-            None => HeaderValue::from_bytes(h.value),
-        }
-        .map_err(|_| SendError::other(format!("invalid value of {name} in the answer")))?;
-        headers.append(name, value);
-    }
-    let framing = framing(status, &headers, is_head_request)?;
+    let headers = &*parsed.headers;
+    let framing = framing(status, headers, is_head_request)?;
     // Both framing headers at once is how answers get smuggled: read this one, then close.
-    let ambiguous = headers.contains_key(TRANSFER_ENCODING) && headers.contains_key(CONTENT_LENGTH);
+    let ambiguous = values(headers, "transfer-encoding").next().is_some()
+        && values(headers, "content-length").next().is_some();
     let keep_alive = !matches!(framing, Framing::UntilClose)
         && !ambiguous
         && match version {
-            Version::HTTP_11 => !has_token(&headers, "close"),
-            _ => has_token(&headers, "keep-alive"),
+            Version::HTTP_11 => !has_token(headers, "close"),
+            _ => has_token(headers, "keep-alive"),
         };
-    let mut response = http::Response::new(());
-    *response.status_mut() = status;
-    *response.version_mut() = version;
-    *response.headers_mut() = headers;
     Ok(Some(Head {
-        response,
+        status,
+        version,
+        headers: H::keep(headers, raw, status)?,
         framing,
         keep_alive,
     }))
+}
+
+/// The values of the header `name` (lower case), in order.
+fn values<'h>(
+    headers: &'h [httparse::Header<'h>],
+    name: &'static str,
+) -> impl DoubleEndedIterator<Item = &'h [u8]> {
+    headers
+        .iter()
+        .filter(move |h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value)
 }
 
 /// How the body ends: no body for HEAD, 204 and 304; chunked if it is the last transfer
@@ -372,17 +443,15 @@ fn build_head(
 /// be one number (repeated copies of it allowed); else until the connection closes.
 fn framing(
     status: StatusCode,
-    headers: &HeaderMap,
+    headers: &[httparse::Header<'_>],
     is_head_request: bool,
 ) -> Result<Framing, SendError> {
     if is_head_request || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         return Ok(Framing::Length(0));
     }
-    if headers.contains_key(TRANSFER_ENCODING) {
-        let last = headers
-            .get_all(TRANSFER_ENCODING)
-            .iter()
-            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+    if values(headers, "transfer-encoding").next().is_some() {
+        let last = values(headers, "transfer-encoding")
+            .flat_map(|v| v.split(|&b| b == b','))
             .map(<[u8]>::trim_ascii)
             .rfind(|coding| !coding.is_empty());
         return Ok(match last {
@@ -391,8 +460,8 @@ fn framing(
         });
     }
     let mut length = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for part in value.as_bytes().split(|&b| b == b',') {
+    for value in values(headers, "content-length") {
+        for part in value.split(|&b| b == b',') {
             let n = parse_length(part.trim_ascii())
                 .ok_or_else(|| SendError::other("invalid content-length in the answer"))?;
             if length.is_some_and(|l| l != n) {
@@ -414,11 +483,9 @@ fn parse_length(digits: &[u8]) -> Option<u64> {
 }
 
 /// `Connection` lists `token` (case-insensitive).
-fn has_token(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get_all(CONNECTION)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+fn has_token(headers: &[httparse::Header<'_>], token: &str) -> bool {
+    values(headers, "connection")
+        .flat_map(|v| v.split(|&b| b == b','))
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 

@@ -16,16 +16,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::Uri;
+use http::{HeaderMap, Method, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
 
 pub(crate) use self::answer::PooledBody;
-use self::conn::{Failed, Head};
-use self::pool::{Pool, Settings};
+use self::conn::{Failed, Head, HeadWriter, Keep, Lease, RetryAfter};
+use self::pool::{Host, Pool, Settings};
 pub(crate) use self::tls::HAS_TLS;
 use self::tls::Tls;
-use super::{ResponseBody, SendError};
+use super::{Answer, Outgoing, ResponseBody, SendError};
 use crate::config::DEFAULT_CONNECT_TIMEOUT;
 use crate::error::ConfigError;
 
@@ -95,6 +95,7 @@ impl HyperTransport {
         }
     }
 
+    /// A caller's `http::Request` (the `tower::Service`): its own headers, all the answer's.
     pub(crate) async fn send(
         &self,
         request: http::Request<Bytes>,
@@ -119,27 +120,65 @@ impl HyperTransport {
                 .headers
                 .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
         }
-        let absolute_form = host.route.absolute_form();
-        let mut request = http::Request::from_parts(parts, body);
-        loop {
-            let mut lease = host.checkout().await?;
-            let fresh = lease.conn().fresh;
-            match lease.conn().send(request, absolute_form).await {
-                Ok(Head {
-                    response,
-                    framing,
-                    keep_alive,
-                }) => {
-                    let body = PooledBody::new(lease, framing, keep_alive);
-                    return Ok(response.map(|()| ResponseBody::pooled(body)));
-                }
-                // A kept-alive connection the server had closed: nothing was sent; next one.
-                Err(Failed {
-                    unsent: Some(unsent),
-                    ..
-                }) if !fresh => request = unsent,
-                Err(Failed { error, .. }) => return Err(error),
-            }
+        let request = http::Request::from_parts(parts, body);
+        let head = conn::encode_head(&request, host.route.absolute_form());
+        let is_head = request.method() == Method::HEAD;
+        let (answer, lease) = roundtrip::<HeaderMap>(&host, &head, request.body(), is_head).await?;
+        let mut response = http::Response::new(ResponseBody::pooled(PooledBody::new(
+            lease,
+            answer.framing,
+            answer.keep_alive,
+        )));
+        *response.status_mut() = answer.status;
+        *response.version_mut() = answer.version;
+        *response.headers_mut() = answer.headers;
+        Ok(response)
+    }
+
+    /// The client's own request, written as it is: the same bytes on the wire as
+    /// [`send`](Self::send) makes of it as an `http::Request` (tests/tests/transport.rs
+    /// compares them), without building that request or the answer's header map.
+    pub(crate) async fn exchange(&self, out: Outgoing<'_>) -> Result<Answer, SendError> {
+        let host = self.pool.host(out.scheme, out.authority)?;
+        let absolute = host
+            .route
+            .absolute_form()
+            .then(|| (out.scheme.as_str(), out.authority.as_str()));
+        let mut head = HeadWriter::new(out.method, absolute, &out.target);
+        for (name, value) in out.headers() {
+            head.header(name, value);
+        }
+        head.header(&http::header::HOST, &host.host_header);
+        if let Some(auth) = host.route.request_auth() {
+            head.header(&http::header::PROXY_AUTHORIZATION, auth);
+        }
+        let body = out.body();
+        let head = head.finish(out.method, body.len());
+        let (answer, lease) = roundtrip::<RetryAfter>(&host, &head, body, false).await?;
+        let body = PooledBody::new(lease, answer.framing, answer.keep_alive);
+        Ok(Answer::new(
+            answer.status.as_u16(),
+            answer.headers.0.as_deref(),
+            ResponseBody::pooled(body),
+        ))
+    }
+}
+
+/// Writes a request on a connection of `host` and reads the answer's head. A kept-alive
+/// connection the server had closed fails before anything is written: the next one is tried.
+async fn roundtrip<H: Keep>(
+    host: &Arc<Host>,
+    head: &[u8],
+    body: &[u8],
+    is_head_request: bool,
+) -> Result<(Head<H>, Lease), SendError> {
+    loop {
+        let mut lease = host.checkout().await?;
+        let fresh = lease.conn().fresh;
+        match lease.conn().send(head, body, is_head_request).await {
+            Ok(answer) => return Ok((answer, lease)),
+            Err(Failed { unsent: true, .. }) if !fresh => {}
+            Err(Failed { error, .. }) => return Err(error),
         }
     }
 }
