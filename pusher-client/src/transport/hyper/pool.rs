@@ -140,7 +140,9 @@ impl Host {
     pub(super) async fn checkout(self: &Arc<Self>) -> Result<Lease, SendError> {
         let conn = match self.pick() {
             Some(conn) => conn,
-            None => self.connector.connect(self.uri.clone()).await?,
+            // Boxed: connecting is rare (once per connection) and its future is large; kept
+            // inline it would grow every request's future, which is moved into a box per call.
+            None => Box::pin(self.connector.connect(self.uri.clone())).await?,
         };
         Ok(Lease::new(conn, Arc::clone(self)))
     }
