@@ -38,7 +38,9 @@ pub(super) struct Call<'a> {
     pub(super) method: Method,
     pub(super) path: &'a str,
     pub(super) params: &'a [(&'a str, &'a str)],
-    pub(super) body: Option<Bytes>,
+    /// Kept as the serialiser wrote it: the default transport writes it from this buffer,
+    /// other transports get a copy (`Bytes::from` a `Vec` with room to spare allocates).
+    pub(super) body: Option<Vec<u8>>,
     /// Sent as `X-Idempotency-Key`; makes an [`Repeat::IfKeyed`] call safe to repeat.
     pub(super) key: Option<&'a str>,
     pub(super) repeat: Repeat,
@@ -63,7 +65,7 @@ impl<'a> Call<'a> {
             method: Method::POST,
             path,
             params: &[],
-            body: Some(Bytes::from(body)),
+            body: Some(body),
             key: None,
             repeat: Repeat::IfKeyed,
         }
@@ -123,7 +125,7 @@ impl Pusher {
                     &method,
                     path,
                     params,
-                    body.clone(),
+                    body.as_deref(),
                     idempotency_key,
                 )
                 .await
@@ -194,7 +196,7 @@ impl Pusher {
         method: &Method,
         path: &str,
         params: &[(&str, &str)],
-        body: Option<Bytes>,
+        body: Option<&[u8]>,
         idempotency_key: Option<&str>,
     ) -> Result<(u16, Bytes), Error> {
         let inner = &*self.inner;
@@ -203,13 +205,7 @@ impl Pusher {
         // no separate path, query and path-and-query strings per attempt.
         let mut path_and_query =
             String::with_capacity(inner.api_prefix.len() + path.len() + QUERY_CAPACITY);
-        self.write_signed_target(
-            &mut path_and_query,
-            method.as_str(),
-            path,
-            params,
-            body.as_deref(),
-        )?;
+        self.write_signed_target(&mut path_and_query, method.as_str(), path, params, body)?;
         let method_str = method_name(method);
         check_target(&path_and_query, full_path)?;
         let idempotency_key = match idempotency_key {
@@ -253,7 +249,7 @@ impl Pusher {
         // accepted, which decides whether it may be repeated.
         let mut head: Option<(u16, Option<Duration>)> = None;
         let exchange = async {
-            let answer = inner.transport.exchange(outgoing).await?;
+            let answer = inner.transport.exchange(&outgoing).await?;
             let (status, retry_after) = (answer.status, answer.retry_after);
             head = Some((status, retry_after));
             let bytes = read_capped(answer.body).await?;

@@ -178,12 +178,12 @@ impl Transport {
     /// Sends a signed request and returns the answer's status and unread body. The default
     /// transport takes the request as it is (`outgoing.rs` says why); the others as an
     /// `http::Request`.
-    pub(crate) async fn exchange(&self, out: Outgoing<'_>) -> Result<Answer, SendError> {
+    pub(crate) async fn exchange(&self, out: &Outgoing<'_>) -> Result<Answer, SendError> {
         let response = match self {
             Transport::Hyper(t) => return t.exchange(out).await,
             #[cfg(feature = "reqwest")]
-            Transport::Reqwest(t) => t.send(out.into_request()?).await?,
-            Transport::Custom(s) => s.clone().oneshot(out.into_request()?).await?,
+            Transport::Reqwest(t) => t.send(out.to_request()?).await?,
+            Transport::Custom(s) => s.clone().oneshot(out.to_request()?).await?,
         };
         Ok(Answer::from_response(response))
     }

@@ -7,7 +7,7 @@
 //! header map of every answer only to take them apart again was a fifth of the client's own
 //! work per trigger (callgrind, `docs/perf-transport.md`, "Straight to the wire"). The
 //! default transport takes these as they are; every other transport gets a real
-//! `http::Request` ([`Outgoing::into_request`]) and gives back an `http::Response`
+//! `http::Request` ([`Outgoing::to_request`]) and gives back an `http::Response`
 //! ([`Answer::from_response`]), with the same headers, in the same order.
 
 use std::time::{Duration, SystemTime};
@@ -38,7 +38,7 @@ pub(crate) struct Outgoing<'a> {
     /// `http::uri::PathAndQuery` accepts (see `client::call::check_target`).
     pub(crate) target: String,
     /// `None` for a query: no body and no body headers.
-    pub(crate) body: Option<Bytes>,
+    pub(crate) body: Option<&'a [u8]>,
     /// `X-Idempotency-Key`, already checked to be a valid header value.
     pub(crate) idempotency_key: Option<HeaderValue>,
 }
@@ -46,7 +46,7 @@ pub(crate) struct Outgoing<'a> {
 impl Outgoing<'_> {
     /// The body, empty for a query.
     pub(crate) fn body(&self) -> &[u8] {
-        self.body.as_deref().unwrap_or_default()
+        self.body.unwrap_or_default()
     }
 
     /// The client's headers, in the order they go on the wire: `User-Agent`,
@@ -66,7 +66,7 @@ impl Outgoing<'_> {
     }
 
     /// The same request as an `http::Request`, for any transport but the default one.
-    pub(crate) fn into_request(self) -> Result<http::Request<Bytes>, SendError> {
+    pub(crate) fn to_request(&self) -> Result<http::Request<Bytes>, SendError> {
         let mut headers = http::HeaderMap::with_capacity(4);
         for (name, value) in self.headers() {
             headers.insert(name.clone(), value.clone());
@@ -77,12 +77,14 @@ impl Outgoing<'_> {
         // Cannot fail: the client checked the target against the same rules. Not a panic
         // if it ever did; the target itself is not repeated (its query carries the signature).
         parts.path_and_query = Some(
-            http::uri::PathAndQuery::from_maybe_shared(Bytes::from(self.target))
-                .map_err(|_| SendError::never_sent("the request target is not a valid URI"))?,
+            http::uri::PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(
+                self.target.as_bytes(),
+            ))
+            .map_err(|_| SendError::never_sent("the request target is not a valid URI"))?,
         );
         let uri = Uri::from_parts(parts)
             .map_err(|_| SendError::never_sent("the request URI is not valid"))?;
-        let mut request = http::Request::new(self.body.unwrap_or_default());
+        let mut request = http::Request::new(Bytes::copy_from_slice(self.body()));
         *request.method_mut() = self.method.clone();
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;

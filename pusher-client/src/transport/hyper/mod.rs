@@ -138,7 +138,7 @@ impl HyperTransport {
     /// The client's own request, written as it is: the same bytes on the wire as
     /// [`send`](Self::send) makes of it as an `http::Request` (tests/tests/transport.rs
     /// compares them), without building that request or the answer's header map.
-    pub(crate) async fn exchange(&self, out: Outgoing<'_>) -> Result<Answer, SendError> {
+    pub(crate) async fn exchange(&self, out: &Outgoing<'_>) -> Result<Answer, SendError> {
         let host = self.pool.host(out.scheme, out.authority)?;
         let absolute = host
             .route
