@@ -185,7 +185,10 @@ impl fmt::Debug for HyperTransportBuilder {
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
             .field("tcp_keepalive", &self.tcp_keepalive)
             .field("proxy", &proxy)
-            .field("root_certificates", &Certificate::count_all(&self.root_certificates))
+            .field(
+                "root_certificates",
+                &Certificate::count_all(&self.root_certificates),
+            )
             .finish()
     }
 }

@@ -90,7 +90,7 @@ impl Tls {
                 let stream = connector
                     .connect(name, tcp)
                     .await
-                    .map_err(SendError::never_sent)?;
+                    .map_err(rustls_handshake_failed)?;
                 Ok(Stream::Rustls(Box::new(stream)))
             }
             #[cfg(feature = "native-tls")]
@@ -102,6 +102,23 @@ impl Tls {
                 Ok(Stream::NativeTls(Box::new(stream)))
             }
         }
+    }
+}
+
+/// A refused certificate says how to trust it: self-hosted servers often have a private CA.
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn rustls_handshake_failed(e: std::io::Error) -> SendError {
+    let refused_certificate = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)));
+    if refused_certificate {
+        SendError::never_sent(format!(
+            "TLS: {e} (for a server whose certificate comes from a private CA or is \
+             self-signed, trust its root with add_root_certificate)"
+        ))
+    } else {
+        SendError::never_sent(e)
     }
 }
 
