@@ -95,17 +95,29 @@ impl Tls {
             }
             #[cfg(feature = "native-tls")]
             Tls::NativeTls(ref connector) => {
-                let stream = connector
-                    .connect(host, tcp)
-                    .await
-                    .map_err(SendError::never_sent)?;
+                let stream = connector.connect(host, tcp).await.map_err(|e| {
+                    // The platform libraries' errors have no portable "certificate refused"
+                    // kind; each says "certificate" in its message (OpenSSL's "certificate
+                    // verify failed", SChannel's and Secure Transport's alike).
+                    let refused_certificate = e.to_string().to_lowercase().contains("certificate");
+                    if refused_certificate {
+                        SendError::never_sent(format!("TLS: {e}{ROOT_HINT}"))
+                    } else {
+                        SendError::never_sent(e)
+                    }
+                })?;
                 Ok(Stream::NativeTls(Box::new(stream)))
             }
         }
     }
 }
 
-/// A refused certificate says how to trust it: self-hosted servers often have a private CA.
+/// Added to a refused certificate's message: self-hosted servers often have a private CA.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+const ROOT_HINT: &str = " (for a server whose certificate comes from a private CA or is \
+                         self-signed, trust its root with add_root_certificate)";
+
+/// A refused certificate says how to trust it ([`ROOT_HINT`]).
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 fn rustls_handshake_failed(e: std::io::Error) -> SendError {
     let refused_certificate = e
@@ -113,10 +125,7 @@ fn rustls_handshake_failed(e: std::io::Error) -> SendError {
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)));
     if refused_certificate {
-        SendError::never_sent(format!(
-            "TLS: {e} (for a server whose certificate comes from a private CA or is \
-             self-signed, trust its root with add_root_certificate)"
-        ))
+        SendError::never_sent(format!("TLS: {e}{ROOT_HINT}"))
     } else {
         SendError::never_sent(e)
     }
