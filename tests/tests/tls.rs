@@ -548,4 +548,10 @@ fn certificate_from_garbage_is_a_typed_error() {
     );
     let certificate = Certificate::from_pem(bundle.as_bytes()).expect("two certificates");
     assert_eq!(format!("{certificate:?}"), "Certificate { count: 2 }");
+    let builder = HyperTransport::builder()
+        .add_root_certificate(certificate)
+        .add_root_certificate(Pki::self_signed().root());
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("root_certificates: 3"), "{shown}");
+    builder.build().expect("a transport trusting all three");
 }

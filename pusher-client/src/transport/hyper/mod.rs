@@ -2,8 +2,8 @@
 //! exchanged on the task that sends it (`conn.rs`: the request and the answer's head;
 //! `answer.rs`: the answer's body), kept in an idle list per host (`pool.rs`), opened by
 //! hyper-util's connector directly or through a proxy (`connect.rs`), with TLS by feature
-//! (`tls.rs`, trusting the roots of `certificate.rs` too). The name stays from its first version, on hyper's client connections; why the
-//! exchange is now our own is in `conn.rs`.
+//! (`tls.rs`; added roots: `certificate.rs`). The name stays from its first version, on
+//! hyper's client connections; why the exchange is now our own is in `conn.rs`.
 
 mod answer;
 mod certificate;
@@ -38,8 +38,8 @@ use crate::error::ConfigError;
 /// threads — so it costs the same on `#[tokio::main]` as on a current-thread runtime.
 ///
 /// [`PusherBuilder`](crate::PusherBuilder) makes one by itself from its settings
-/// (`connect_timeout`, `proxy`, `add_root_certificate`); make one yourself to tune the pool or to wrap it in tower
-/// middleware. Cheap to clone: clones share one pool.
+/// (`connect_timeout`, `proxy`, `add_root_certificate`); make one yourself to tune the pool
+/// or to wrap it in tower middleware. Cheap to clone: clones share one pool.
 ///
 /// - **Connections**: HTTP/1.1 keep-alive, the most recently used idle one first; a request
 ///   with none idle opens its own, so N concurrent requests hold at most N connections. A

@@ -140,18 +140,21 @@ fn platform_verifier(
     use rustls_platform_verifier::Verifier;
     // Android's verifier takes no extra roots (the system's trust store decides there).
     #[cfg(target_os = "android")]
-    if !extra_roots.is_empty() {
-        return Err(ConfigError::Unsupported {
-            option: "add_root_certificate",
-            transport: "the default transport (HyperTransport)",
-            reason: "rustls-platform-verifier cannot add roots on Android; install the CA in the system's trust store, or use the native-tls feature".into(),
-        });
+    {
+        if !extra_roots.is_empty() {
+            return Err(ConfigError::Unsupported {
+                option: "add_root_certificate",
+                transport: "the default transport (HyperTransport)",
+                reason: "rustls-platform-verifier cannot add roots on Android; install the CA in the system's trust store, or use the native-tls feature".into(),
+            });
+        }
+        Verifier::new(provider).map_err(|e| setup_failed(&e))
     }
-    #[cfg(target_os = "android")]
-    let verifier = Verifier::new(provider);
     #[cfg(not(target_os = "android"))]
-    let verifier = Verifier::new_with_extra_roots(extra_roots.iter().cloned(), provider);
-    verifier.map_err(|e| setup_failed(&e))
+    {
+        Verifier::new_with_extra_roots(extra_roots.iter().cloned(), provider)
+            .map_err(|e| setup_failed(&e))
+    }
 }
 
 /// Whether this build's TLS library can use `der` as a root: the parse it would do when the
@@ -168,7 +171,7 @@ pub(super) fn check_root(der: &CertificateDer<'_>) -> Result<(), String> {
     #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     {
         rustls::RootCertStore::empty()
-            .add(der.clone().into_owned())
+            .add(der.clone())
             .map_err(|e| format!("not a certificate {BACKEND} can use as a root: {e}"))
     }
     #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
