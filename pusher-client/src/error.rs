@@ -192,7 +192,8 @@ pub enum ConfigError {
     /// than failing (or being ignored) when a request is sent.
     #[error("configuration: {option} is not supported by {transport}: {reason}")]
     Unsupported {
-        /// The setting's name (`proxy`, `connect_timeout`, `tls`, `http_client`).
+        /// The setting's name (`proxy`, `connect_timeout`, `add_root_certificate`, `tls`,
+        /// `http_client`).
         option: &'static str,
         /// The transport that would have to apply it.
         transport: &'static str,

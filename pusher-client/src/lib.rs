@@ -43,7 +43,9 @@
 //! # Ok::<(), pusher_client::Error>(())
 //! ```
 //!
-//! [`PusherBuilder`] also sets the connect timeout, an HTTP proxy, your own
+//! [`PusherBuilder`] also sets the connect timeout, an HTTP proxy, extra TLS roots for a server
+//! with a private CA or a self-signed certificate
+//! ([`add_root_certificate`](PusherBuilder::add_root_certificate)), your own
 //! `reqwest::Client` (feature `reqwest`) or a whole [`transport`] (any `tower::Service`), the [`Limits`] of your
 //! cluster or server, the encryption master key and extra webhook keys.
 //!

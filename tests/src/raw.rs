@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The answer to a [`raw_request`].
@@ -70,7 +70,8 @@ pub async fn raw_request(
 /// Server side of a hand-made exchange: reads the next request from `stream` — its head, then
 /// as many body bytes as its `Content-Length` says — out of `buffer` (bytes already read that
 /// belong to later requests stay in it). Returns the head lower-cased and the whole request's
-/// bytes, or `None` when the client closed the connection.
+/// bytes, or `None` when the client closed the connection. Any byte stream: a `TcpStream`, or
+/// the TLS stream of a server over it.
 ///
 /// ```
 /// use pusher_tests::read_raw_request;
@@ -93,7 +94,7 @@ pub async fn raw_request(
 /// # Ok(()) }
 /// ```
 pub async fn read_raw_request(
-    stream: &mut TcpStream,
+    stream: &mut (impl AsyncRead + Unpin),
     buffer: &mut Vec<u8>,
 ) -> Option<(String, Vec<u8>)> {
     let head_end = loop {
@@ -115,7 +116,7 @@ pub async fn read_raw_request(
 }
 
 /// Appends what the next read gives; `None` at the end of the stream or on an error.
-async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<()> {
+async fn read_more(stream: &mut (impl AsyncRead + Unpin), buffer: &mut Vec<u8>) -> Option<()> {
     let mut chunk = [0u8; 4096];
     match stream.read(&mut chunk).await {
         Ok(0) | Err(_) => None,

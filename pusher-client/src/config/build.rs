@@ -169,6 +169,7 @@ impl PusherBuilder {
         let default_only = [
             ("proxy", self.proxy.is_some()),
             ("connect_timeout", self.connect_timeout.is_some()),
+            ("add_root_certificate", !self.root_certificates.is_empty()),
         ];
         for (option, set) in default_only {
             if set {
@@ -182,13 +183,16 @@ impl PusherBuilder {
         Ok(transport)
     }
 
-    /// The default transport ([`HyperTransport`]) with the connect timeout and proxy of the
-    /// settings (the keep-alive pool with its defaults).
+    /// The default transport ([`HyperTransport`]) with the connect timeout, proxy and root
+    /// certificates of the settings (the keep-alive pool with its defaults).
     fn default_transport(&self) -> Result<Transport, ConfigError> {
         let mut b = HyperTransport::builder()
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
         if let Some(proxy) = &self.proxy {
             b = b.proxy(proxy.as_str());
+        }
+        for certificate in &self.root_certificates {
+            b = b.add_root_certificate(certificate.clone());
         }
         Ok(Transport::Hyper(b.build()?))
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::ConfigError;
 use crate::retry::RetryPolicy;
-use crate::transport::{ResponseBody, SendError, Transport};
+use crate::transport::{Certificate, ResponseBody, SendError, Transport};
 
 /// Methods that each set one field and return `self`, the shape of every simple setter of the
 /// builder and of [`Limits`]: `/// docs` then `pub fn name(arg: Type) => field = value;`.
@@ -134,6 +134,7 @@ pub struct PusherBuilder {
     timeout: Duration,
     connect_timeout: Option<Duration>,
     proxy: Option<String>,
+    root_certificates: Vec<Certificate>,
     #[cfg(feature = "reqwest")]
     http_client: Option<reqwest::Client>,
     transport: Option<Transport>,
@@ -160,6 +161,10 @@ impl fmt::Debug for PusherBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .field(
+                "root_certificates",
+                &Certificate::count_all(&self.root_certificates),
+            )
             .field("transport", &self.transport)
             .field("limits", &self.limits)
             .field(
@@ -185,6 +190,7 @@ impl PusherBuilder {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: None,
             proxy: None,
+            root_certificates: Vec::new(),
             #[cfg(feature = "reqwest")]
             http_client: None,
             transport: None,
@@ -249,6 +255,35 @@ impl PusherBuilder {
         pub fn proxy(url: impl Into<String>) => proxy = Some(url.into());
     }
 
+    /// Trusts this certificate's roots **in addition to** the platform's, for a self-hosted
+    /// server (sockudo, soketi) whose certificate comes from a private CA or is self-signed.
+    /// Call it once per certificate, or give a PEM bundle; see [`Certificate`].
+    ///
+    /// Only the default transport uses it: [`build`](Self::build) refuses it together with
+    /// [`http_client`](Self::http_client) or [`transport`](Self::transport) with
+    /// [`ConfigError::Unsupported`] (add the root to that client or transport instead, e.g.
+    /// [`HyperTransportBuilder::add_root_certificate`](crate::transport::HyperTransportBuilder::add_root_certificate)).
+    /// With [`tls(false)`](Self::tls), or in a build without a TLS feature, it has nothing to
+    /// apply to.
+    ///
+    /// ```no_run
+    /// use pusher_client::Pusher;
+    /// use pusher_client::transport::Certificate;
+    ///
+    /// let ca = Certificate::from_pem(&std::fs::read("/etc/pusher/ca.pem")?)?;
+    /// let pusher = Pusher::builder("123456", "app-key", "app-secret")
+    ///     .host("sockudo.internal")
+    ///     .port(6001)
+    ///     .add_root_certificate(ca)
+    ///     .build()?;
+    /// # drop(pusher);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_root_certificate(mut self, certificate: Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
     /// Other API hosts serving the same app, tried in order when the primary host (from
     /// [`host`](Self::host), [`cluster`](Self::cluster) or the URL) fails: the nodes of a
     /// self-hosted cluster (e.g. sockudo nodes sharing a Redis adapter) or a standby.
@@ -308,9 +343,9 @@ impl PusherBuilder {
     /// instead of the default transport. Needs the `reqwest` feature.
     ///
     /// The request [`timeout`](Self::timeout) still applies per request; a
-    /// [`connect_timeout`](Self::connect_timeout) or [`proxy`](Self::proxy) set here as well is
-    /// refused by [`build`](Self::build) with [`ConfigError::Unsupported`], since it could not
-    /// be applied.
+    /// [`connect_timeout`](Self::connect_timeout), [`proxy`](Self::proxy) or
+    /// [`add_root_certificate`](Self::add_root_certificate) set here as well is refused by
+    /// [`build`](Self::build) with [`ConfigError::Unsupported`], since it could not be applied.
     ///
     /// ```
     /// use pusher_client::Pusher;
@@ -333,8 +368,9 @@ impl PusherBuilder {
     /// retries, the request [`timeout`](Self::timeout) (applied around the transport's call and
     /// the reading of the answer), the 8 MiB answer cap, tracing and typed errors stay in the
     /// client and behave the same with every transport. [`connect_timeout`](Self::connect_timeout),
-    /// [`proxy`](Self::proxy) and [`http_client`](Self::http_client) configure the default
-    /// transport only: [`build`](Self::build) refuses them together with this.
+    /// [`proxy`](Self::proxy), [`add_root_certificate`](Self::add_root_certificate) and
+    /// [`http_client`](Self::http_client) configure the default transport only:
+    /// [`build`](Self::build) refuses them together with this.
     ///
     /// See the [`transport`](crate::transport) module for the built-in transports and examples.
     ///

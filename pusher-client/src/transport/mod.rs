@@ -118,7 +118,7 @@ mod reqwest;
 pub use self::body::ResponseBody;
 pub use self::error::{SendError, SendErrorKind};
 pub(crate) use self::hyper::HAS_TLS;
-pub use self::hyper::{HyperTransport, HyperTransportBuilder};
+pub use self::hyper::{Certificate, HyperTransport, HyperTransportBuilder};
 pub(crate) use self::outgoing::{Answer, Outgoing};
 #[cfg(feature = "reqwest")]
 pub use self::reqwest::ReqwestTransport;

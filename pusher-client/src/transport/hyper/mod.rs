@@ -2,10 +2,11 @@
 //! exchanged on the task that sends it (`conn.rs`: the request and the answer's head;
 //! `answer.rs`: the answer's body), kept in an idle list per host (`pool.rs`), opened by
 //! hyper-util's connector directly or through a proxy (`connect.rs`), with TLS by feature
-//! (`tls.rs`). The name stays from its first version, on hyper's client connections; why the
-//! exchange is now our own is in `conn.rs`.
+//! (`tls.rs`; added roots: `certificate.rs`). The name stays from its first version, on
+//! hyper's client connections; why the exchange is now our own is in `conn.rs`.
 
 mod answer;
+mod certificate;
 mod conn;
 mod connect;
 mod pool;
@@ -21,6 +22,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
 
 pub(crate) use self::answer::PooledBody;
+pub use self::certificate::Certificate;
 use self::conn::{Failed, Head, HeadWriter, Keep, Lease, RetryAfter};
 use self::pool::{Host, Pool, Settings};
 pub(crate) use self::tls::HAS_TLS;
@@ -36,8 +38,8 @@ use crate::error::ConfigError;
 /// threads — so it costs the same on `#[tokio::main]` as on a current-thread runtime.
 ///
 /// [`PusherBuilder`](crate::PusherBuilder) makes one by itself from its settings
-/// (`connect_timeout`, `proxy`); make one yourself to tune the pool or to wrap it in tower
-/// middleware. Cheap to clone: clones share one pool.
+/// (`connect_timeout`, `proxy`, `add_root_certificate`); make one yourself to tune the pool
+/// or to wrap it in tower middleware. Cheap to clone: clones share one pool.
 ///
 /// - **Connections**: HTTP/1.1 keep-alive, the most recently used idle one first; a request
 ///   with none idle opens its own, so N concurrent requests hold at most N connections. A
@@ -50,7 +52,9 @@ use crate::error::ConfigError;
 ///   `https://` hosts go through them in a `CONNECT` tunnel.
 /// - **TLS**: rustls with *ring* (feature `rustls`, the default), rustls with aws-lc-rs
 ///   (`aws-lc-rs`), or the platform's library (`native-tls`, preferred when on); certificates
-///   checked against the platform's roots. Without any of them, `https://` hosts are refused.
+///   checked against the platform's roots, and those given to
+///   [`add_root_certificate`](HyperTransportBuilder::add_root_certificate) (a private CA or a
+///   self-signed server). Without any of them, `https://` hosts are refused.
 ///
 /// ```
 /// use std::time::Duration;
@@ -92,6 +96,7 @@ impl HyperTransport {
             pool_max_idle_per_host: usize::MAX,
             tcp_keepalive: Some(Duration::from_secs(60)),
             proxy: ProxySetting::System,
+            root_certificates: Vec::new(),
         }
     }
 
@@ -203,6 +208,7 @@ pub struct HyperTransportBuilder {
     pool_max_idle_per_host: usize,
     tcp_keepalive: Option<Duration>,
     proxy: ProxySetting,
+    root_certificates: Vec<Certificate>,
 }
 
 impl fmt::Debug for HyperTransportBuilder {
@@ -218,6 +224,10 @@ impl fmt::Debug for HyperTransportBuilder {
             .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
             .field("tcp_keepalive", &self.tcp_keepalive)
             .field("proxy", &proxy)
+            .field(
+                "root_certificates",
+                &Certificate::count_all(&self.root_certificates),
+            )
             .finish()
     }
 }
@@ -263,8 +273,26 @@ impl HyperTransportBuilder {
         self
     }
 
+    /// Trusts this certificate's roots **in addition to** the platform's: for a server whose
+    /// certificate comes from a private CA, or is self-signed. Call it once per certificate (or
+    /// give a PEM bundle). Only `https://` hosts use it; in a build without a TLS feature it is
+    /// accepted and has nothing to apply to (`https://` hosts are refused there anyway).
+    ///
+    /// ```no_run
+    /// use pusher_client::transport::{Certificate, HyperTransport};
+    ///
+    /// let ca = Certificate::from_pem(&std::fs::read("/etc/pusher/ca.pem")?)?;
+    /// let transport = HyperTransport::builder().add_root_certificate(ca).build()?;
+    /// # drop(transport);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_root_certificate(mut self, certificate: Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
     /// Builds the transport: checks the proxy URL, reads the proxy variables, sets up TLS
-    /// (loads the platform's certificate verifier).
+    /// (loads the platform's certificate verifier, with the added roots).
     pub fn build(self) -> Result<HyperTransport, ConfigError> {
         let proxies = match self.proxy {
             ProxySetting::System => Some(Matcher::from_system()),
@@ -274,6 +302,11 @@ impl HyperTransportBuilder {
                 Some(Matcher::builder().all(url).build())
             }
         };
+        let roots: Vec<_> = self
+            .root_certificates
+            .iter()
+            .flat_map(|c| c.ders().iter().cloned())
+            .collect();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -282,7 +315,7 @@ impl HyperTransportBuilder {
         Ok(HyperTransport {
             pool: Arc::new(Pool::new(Settings {
                 http,
-                tls: Tls::new()?.map(Arc::new),
+                tls: Tls::new(&roots)?.map(Arc::new),
                 proxies,
                 idle_timeout: self.pool_idle_timeout,
                 max_idle_per_host: self.pool_max_idle_per_host,
