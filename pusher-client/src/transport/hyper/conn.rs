@@ -265,7 +265,8 @@ impl Conn {
         if self.io.is_write_vectored() || out.last_ref().is_empty() {
             self.io.write_all_buf(out).await?;
         } else {
-            // One buffer, so a TLS stream makes one record and one write of it.
+            // A stream that writes one buffer at a time (native-tls's; TCP and rustls take both
+            // at once): joined, so head and body make one TLS record and one write.
             let mut joined = Vec::with_capacity(out.remaining());
             joined.extend_from_slice(out.first_ref());
             joined.extend_from_slice(out.last_ref());
