@@ -141,8 +141,8 @@ impl HyperTransport {
     }
 
     /// The client's own request, written as it is: the same bytes on the wire as
-    /// [`send`](Self::send) makes of it as an `http::Request` (tests/tests/transport.rs
-    /// compares them), without building that request or the answer's header map.
+    /// [`send`](Self::send) makes of it as an `http::Request` (tests/tests/h1.rs compares
+    /// them), without building that request or the answer's header map.
     pub(crate) async fn exchange(&self, out: &Outgoing<'_>) -> Result<Answer, SendError> {
         let host = self.pool.host(out.scheme, out.authority)?;
         let absolute = host
