@@ -18,7 +18,7 @@ Everything it starts is stopped on exit, Ctrl-C or SIGTERM, and checked to be go
 
 Environment: BENCH_DURATION (s per run, default 10), BENCH_WARMUP (s, default 1),
 BENCH_REPEAT (default 3), BENCH_CONCURRENCY (default "1 64"), BENCH_CLIENTS (default
-"pusher-rs pusher-rs-ct pusher-rs-reqwest pusher-rs-reqwest-ct pusher045 node python"), BENCH_FRAMEWORKS (default "axum actix"),
+"floor floor-ct pusher-rs pusher-rs-ct pusher-rs-reqwest pusher-rs-reqwest-ct pusher045 node python"), BENCH_FRAMEWORKS (default "axum actix"),
 BENCH_WRK_THREADS (wrk threads at concurrency > 1, default 2), BENCH_NGINX_WORKERS (default 1),
 BENCH_EXTRA_CLIENTS (A/B runs: "name=command;…", e.g. a trigger-load built from another
 commit), BENCH_QUICK=1 (2 s runs, 1 round, for a smoke test), BENCH_OUT (default
@@ -67,7 +67,7 @@ DURATION = env_float("BENCH_DURATION", 2 if QUICK else 10)
 WARMUP = env_float("BENCH_WARMUP", 0.5 if QUICK else 1)
 REPEAT = int(os.environ.get("BENCH_REPEAT", 1 if QUICK else 3))
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1 64").split()]
-CLIENTS = os.environ.get("BENCH_CLIENTS", "pusher-rs pusher-rs-ct pusher-rs-reqwest pusher-rs-reqwest-ct pusher045 node python").split()
+CLIENTS = os.environ.get("BENCH_CLIENTS", "floor floor-ct pusher-rs pusher-rs-ct pusher-rs-reqwest pusher-rs-reqwest-ct pusher045 node python").split()
 FRAMEWORKS = os.environ.get("BENCH_FRAMEWORKS", "axum actix").split()
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 NGINX_WORKERS = os.environ.get("BENCH_NGINX_WORKERS", "1")
@@ -75,6 +75,12 @@ OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "target", "bench-load", "re
 
 # What each client is: a label for the table and the command (the sink's port appended).
 CLIENT_COMMANDS = {
+    # The floor (bench/src/bin/raw-load.rs): pusher-client's own request bytes replayed on raw
+    # tokio sockets, no client work at all: what any tokio program reaches on this machine.
+    "floor": ("floor: raw tokio sockets replaying pusher-client's bytes, tokio multi-thread",
+              [os.path.join(RELEASE, "raw-load"), "--runtime", "multi"]),
+    "floor-ct": ("floor: raw tokio sockets replaying pusher-client's bytes, tokio current-thread",
+                 [os.path.join(RELEASE, "raw-load"), "--runtime", "current"]),
     "pusher-rs": ("pusher-client (this workspace), default features, tokio multi-thread",
                   [os.path.join(RELEASE, "trigger-load"), "--runtime", "multi"]),
     "pusher-rs-ct": ("pusher-client (this workspace), default features, tokio current-thread",
@@ -515,7 +521,8 @@ def render(trigger_runs, ceiling_runs, auth_runs):
                 median([r["peak_rss_kib"] for r in runs]) / 1024,
                 median([r["opened"] for r in runs]), max(r["peak_conns"] for r in runs)))
     lines.append("")
-    peers = [n for n in CLIENTS if not n.startswith("pusher-rs")]
+    # The floor rows are a reference, not a peer: no ratio over them.
+    peers = [n for n in CLIENTS if not n.startswith(("pusher-rs", "floor"))]
     ours_all = [n for n in CLIENTS if n.startswith("pusher-rs")]
     if ours_all and peers:
         lines.append("Throughput of each pusher-client configuration over each peer's, round by "

@@ -1,16 +1,18 @@
 //! # pusher-bench
 //!
 //! The load benchmarks of the workspace, run by `bash scripts/bench-load` (which starts the
-//! sink, the peers and the load tools, and prints the tables). Two programs:
+//! sink, the peers and the load tools, and prints the tables). Three programs:
 //!
 //! - `trigger-load`: triggers through one shared [`pusher_client::Pusher`] to a loopback server
 //!   at a fixed concurrency, and prints one JSON line of figures ([`Summary`]): triggers per
 //!   second, p50 / p99 latency, client CPU per trigger, peak RSS. The comparators of the other
 //!   SDKs (`bench/compare/load/`) print the same line, so the script tabulates them alike.
+//! - `raw-load`: the floor of `trigger-load` — the bytes the client sends for a trigger,
+//!   replayed on raw tokio sockets with no client work, printing the same line.
 //! - `auth-server`: the pusher-axum or pusher-actix auth routes with an allow-all resolver,
 //!   beside a plain `hello` route in the same app, for `wrk`.
 //!
-//! This library holds what both need: command-line parsing, process figures read from `/proc`
+//! This library holds what they share: command-line parsing, process figures read from `/proc`
 //! (Linux only, no `unsafe`) and the summary line. The package's other benchmark, the criterion
 //! micro benchmarks of `scripts/bench-micro`, is `benches/micro.rs`; see `bench/README.md`.
 #![forbid(unsafe_code)]

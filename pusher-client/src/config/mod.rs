@@ -239,7 +239,7 @@ impl PusherBuilder {
         pub fn timeout(timeout: Duration) => timeout = timeout;
 
         /// The connect timeout of the default transport (default 5 s). Not applicable with
-        /// [`http_client`](Self::http_client) or [`transport`](Self::transport): set it on that
+        /// `http_client` (feature `reqwest`) or [`transport`](Self::transport): set it on that
         /// client or transport instead ([`build`](Self::build) refuses the combination with
         /// [`ConfigError::Unsupported`]).
         pub fn connect_timeout(timeout: Duration) => connect_timeout = Some(timeout);
@@ -249,7 +249,7 @@ impl PusherBuilder {
         ///
         /// Without it, the standard `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY`
         /// variables apply (read when the client is built). Only the default transport uses it:
-        /// [`build`](Self::build) refuses it together with [`http_client`](Self::http_client) or
+        /// [`build`](Self::build) refuses it together with `http_client` (feature `reqwest`) or
         /// [`transport`](Self::transport), and refuses `https://` and SOCKS proxies (use a
         /// `reqwest::Client` configured with one instead), with [`ConfigError::Unsupported`].
         pub fn proxy(url: impl Into<String>) => proxy = Some(url.into());
@@ -260,7 +260,7 @@ impl PusherBuilder {
     /// Call it once per certificate, or give a PEM bundle; see [`Certificate`].
     ///
     /// Only the default transport uses it: [`build`](Self::build) refuses it together with
-    /// [`http_client`](Self::http_client) or [`transport`](Self::transport) with
+    /// `http_client` (feature `reqwest`) or [`transport`](Self::transport) with
     /// [`ConfigError::Unsupported`] (add the root to that client or transport instead, e.g.
     /// [`HyperTransportBuilder::add_root_certificate`](crate::transport::HyperTransportBuilder::add_root_certificate)).
     /// With [`tls(false)`](Self::tls), or in a build without a TLS feature, it has nothing to
@@ -369,7 +369,7 @@ impl PusherBuilder {
     /// the reading of the answer), the 8 MiB answer cap, tracing and typed errors stay in the
     /// client and behave the same with every transport. [`connect_timeout`](Self::connect_timeout),
     /// [`proxy`](Self::proxy), [`add_root_certificate`](Self::add_root_certificate) and
-    /// [`http_client`](Self::http_client) configure the default transport only:
+    /// `http_client` (feature `reqwest`) configure the default transport only:
     /// [`build`](Self::build) refuses them together with this.
     ///
     /// See the [`transport`](crate::transport) module for the built-in transports and examples.

@@ -16,11 +16,10 @@
 //!   `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` variables; TLS by feature (`rustls`, the default,
 //!   with *ring*; `aws-lc-rs`; `native-tls`).
 //! - `ReqwestTransport` (feature `reqwest`): a `reqwest::Client` your app configures, given
-//!   with [`http_client`].
+//!   with `PusherBuilder::http_client` (also feature `reqwest`).
 //!
 //! [`Pusher`]: crate::Pusher
 //! [`proxy`]: crate::PusherBuilder::proxy
-//! [`http_client`]: crate::PusherBuilder::http_client
 //!
 //! # What a transport receives and must do
 //!
