@@ -3,7 +3,8 @@ builds the programs first). Standard library only.
 
 1. Starts nginx as a loopback sink that answers triggers like Pusher (`{}`), measures its
    ceiling with wrk sending a request like ours (same path and query shape, headers and body),
-   then runs each client against it at each concurrency: this workspace's `trigger-load`,
+   then runs each client against it at each concurrency: the floor (`raw-load`: the bytes
+   `trigger-load` sends, replayed on raw tokio sockets), this workspace's `trigger-load`,
    `pusher` 0.4.5 from crates.io, the Node SDK and the Python SDK. While a client runs, the
    connections it opened (nginx's `accepts` counter) and the most it held at once (ESTABLISHED
    sockets to the sink's port, sampled) are recorded: the keep-alive check.
