@@ -19,7 +19,8 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// The app id every benchmark client and server uses (the sink accepts any).
 pub const APP_ID: &str = "123456";
@@ -199,6 +200,185 @@ impl Summary {
     }
 }
 
+/// The options both load programs take: where the sink is, how many triggers in flight, how
+/// long, which tokio runtime, and the label of the summary line.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The sink's host (`--host`, default 127.0.0.1).
+    pub host: String,
+    /// The sink's port (`--port`, required).
+    pub port: u16,
+    /// Triggers in flight at once (`--concurrency`, default 1).
+    pub concurrency: usize,
+    /// Length of the measured window (`--duration` seconds, default 10).
+    pub duration: Duration,
+    /// Time before it, connections open and caches warm (`--warmup` seconds, default 1).
+    pub warmup: Duration,
+    /// `--runtime multi` (the default: tokio's multi-thread runtime, like `#[tokio::main]`)
+    /// or `current` (one thread).
+    pub multi_thread: bool,
+    /// The summary line's `client` (`--label`).
+    pub label: String,
+}
+
+impl LoadOptions {
+    /// The names [`LoadOptions::from_options`] reads, for [`Options::only`].
+    pub const NAMES: [&'static str; 7] = [
+        "host",
+        "port",
+        "concurrency",
+        "duration",
+        "warmup",
+        "runtime",
+        "label",
+    ];
+
+    /// Reads the shared options; `label` is the summary's `client` when `--label` is absent.
+    pub fn from_options(o: &Options, label: &str) -> Result<Self, String> {
+        let port: u16 = o.get("port", 0)?;
+        if port == 0 {
+            return Err("--port is required (the sink's port on --host)".into());
+        }
+        let concurrency: usize = o.get("concurrency", 1)?;
+        if concurrency == 0 {
+            return Err("--concurrency must be at least 1".into());
+        }
+        let seconds = |name: &str, default: f64| -> Result<Duration, String> {
+            let s: f64 = o.get(name, default)?;
+            Duration::try_from_secs_f64(s).map_err(|_| format!("--{name}: {s} is not a duration"))
+        };
+        let multi_thread = match o.text("runtime", "multi").as_str() {
+            "multi" => true,
+            "current" => false,
+            other => return Err(format!("--runtime: {other:?} is not multi or current")),
+        };
+        Ok(Self {
+            host: o.text("host", "127.0.0.1"),
+            port,
+            concurrency,
+            duration: seconds("duration", 10.0)?,
+            warmup: seconds("warmup", 1.0)?,
+            multi_thread,
+            label: o.text("label", label),
+        })
+    }
+}
+
+/// What one load task saw in the measured window.
+#[derive(Debug)]
+pub struct TaskResult {
+    /// Latency of each trigger answered 2xx, in microseconds.
+    pub latencies_us: Vec<u32>,
+    /// Triggers that failed.
+    pub errors: u64,
+    /// The first failure's message, printed once at the end.
+    pub first_error: Option<String>,
+}
+
+impl Default for TaskResult {
+    fn default() -> Self {
+        Self {
+            // Room for the run up front: no reallocation inside the measured window.
+            latencies_us: Vec::with_capacity(64 * 1024),
+            errors: 0,
+            first_error: None,
+        }
+    }
+}
+
+impl TaskResult {
+    /// Records a trigger answered 2xx that started at `started`.
+    pub fn answered(&mut self, started: Instant) {
+        let us = started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+        self.latencies_us.push(us);
+    }
+
+    /// Records a failed trigger; the first message is kept.
+    pub fn failed(&mut self, error: impl std::fmt::Display) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(error.to_string());
+        }
+    }
+}
+
+/// The summary line of a run from its tasks' results, the measured window's length and the CPU
+/// time used in it. Each task's first error goes to stderr, prefixed with `program`.
+pub fn summarize(
+    program: &str,
+    options: &LoadOptions,
+    results: Vec<TaskResult>,
+    elapsed: Duration,
+    cpu: Duration,
+) -> Summary {
+    let mut latencies = Vec::with_capacity(results.iter().map(|r| r.latencies_us.len()).sum());
+    let mut errors = 0;
+    for r in results {
+        latencies.extend_from_slice(&r.latencies_us);
+        errors += r.errors;
+        if let Some(e) = r.first_error {
+            eprintln!("{program}: a trigger failed: {e}");
+        }
+    }
+    latencies.sort_unstable();
+    Summary {
+        client: options.label.clone(),
+        runtime: if options.multi_thread {
+            "tokio multi-thread".into()
+        } else {
+            "tokio current-thread".into()
+        },
+        concurrency: options.concurrency,
+        triggers: latencies.len() as u64,
+        errors,
+        elapsed,
+        p50_us: percentile(&latencies, 50.0),
+        p99_us: percentile(&latencies, 99.0),
+        cpu,
+        peak_rss_kib: peak_rss_kib().unwrap_or(0),
+    }
+}
+
+/// A load program's `main`: runs `run` on the runtime asked for, prints the summary line, and
+/// fails (exit 1) when a trigger failed or none was answered; `program` prefixes what goes to
+/// stderr.
+pub fn run_load(
+    program: &str,
+    multi_thread: bool,
+    run: impl Future<Output = Result<Summary, String>>,
+) -> ExitCode {
+    let runtime = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("{program}: tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run) {
+        Ok(summary) => {
+            println!("{}", summary.to_json());
+            if summary.errors > 0 || summary.triggers == 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +398,60 @@ mod tests {
         assert!(o.only(&["concurrency", "runtime"]).is_ok());
         assert!(Options::parse(args(&["64"])).is_err());
         assert!(Options::parse(args(&["--port"])).is_err());
+    }
+
+    #[test]
+    fn load_options_have_defaults_and_refuse_what_cannot_run() {
+        let parse = |list: &[&str]| {
+            let o = Options::parse(args(list)).unwrap();
+            LoadOptions::from_options(&o, "x")
+        };
+        let o = parse(&["--port", "8080"]).unwrap();
+        assert_eq!(
+            (o.host.as_str(), o.port, o.concurrency),
+            ("127.0.0.1", 8080, 1)
+        );
+        assert_eq!(
+            (o.duration, o.warmup),
+            (Duration::from_secs(10), Duration::from_secs(1))
+        );
+        assert!(o.multi_thread);
+        assert_eq!(o.label, "x");
+        let o = parse(&["--port=1", "--runtime", "current", "--label", "y"]).unwrap();
+        assert!(!o.multi_thread);
+        assert_eq!(o.label, "y");
+        assert!(parse(&[]).unwrap_err().contains("--port is required"));
+        assert!(parse(&["--port", "1", "--concurrency", "0"]).is_err());
+        assert!(parse(&["--port", "1", "--runtime", "both"]).is_err());
+        assert!(parse(&["--port", "1", "--duration", "-1"]).is_err());
+    }
+
+    #[test]
+    fn summarize_merges_the_tasks() {
+        let started = Instant::now();
+        let mut a = TaskResult::default();
+        a.answered(started);
+        a.answered(started);
+        let mut b = TaskResult::default();
+        b.answered(started);
+        b.failed("refused");
+        b.failed("refused again");
+        assert_eq!(b.first_error.as_deref(), Some("refused"));
+        let o = LoadOptions::from_options(&Options::parse(args(&["--port", "1"])).unwrap(), "z")
+            .unwrap();
+        let s = summarize(
+            "test",
+            &o,
+            vec![a, b],
+            Duration::from_secs(2),
+            Duration::ZERO,
+        );
+        assert_eq!((s.triggers, s.errors), (3, 2));
+        assert_eq!(
+            (s.client.as_str(), s.runtime.as_str()),
+            ("z", "tokio multi-thread")
+        );
+        assert_eq!(s.per_second(), 1.5);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! raw-load --port 8080 [--host 127.0.0.1] [--concurrency 64] [--duration 10]
-//!          [--warmup 1] [--runtime multi|current] [--label raw-tokio]
+//!          [--warmup 1] [--runtime multi|current] [--label NAME]
 //! ```
 //!
 //! Why: wrk gives the sink's ceiling, but wrk is C on its own event loop with two threads. This
@@ -22,11 +22,11 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use pusher_bench::{
-    APP_ID, APP_KEY, APP_SECRET, CHANNEL, DATA, EVENT, Options, Summary, cpu_time, peak_rss_kib,
-    percentile,
+    APP_ID, APP_KEY, APP_SECRET, CHANNEL, DATA, EVENT, LoadOptions, Options, Summary, TaskResult,
+    cpu_time, run_load, summarize,
 };
 use pusher_client::Pusher;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,58 +35,6 @@ use tokio::net::{TcpListener, TcpStream};
 const WARMUP: u8 = 0;
 const MEASURE: u8 = 1;
 const STOP: u8 = 2;
-
-#[derive(Debug)]
-struct Args {
-    host: String,
-    port: u16,
-    concurrency: usize,
-    duration: Duration,
-    warmup: Duration,
-    multi_thread: bool,
-    label: String,
-}
-
-impl Args {
-    fn parse() -> Result<Self, String> {
-        let o = Options::parse(std::env::args().skip(1))?;
-        o.only(&[
-            "host",
-            "port",
-            "concurrency",
-            "duration",
-            "warmup",
-            "runtime",
-            "label",
-        ])?;
-        let port: u16 = o.get("port", 0)?;
-        if port == 0 {
-            return Err("--port is required (the sink's port on --host)".into());
-        }
-        let concurrency: usize = o.get("concurrency", 1)?;
-        if concurrency == 0 {
-            return Err("--concurrency must be at least 1".into());
-        }
-        let seconds = |name: &str, default: f64| -> Result<Duration, String> {
-            let s: f64 = o.get(name, default)?;
-            Duration::try_from_secs_f64(s).map_err(|_| format!("--{name}: {s} is not a duration"))
-        };
-        let multi_thread = match o.text("runtime", "multi").as_str() {
-            "multi" => true,
-            "current" => false,
-            other => return Err(format!("--runtime: {other:?} is not multi or current")),
-        };
-        Ok(Self {
-            host: o.text("host", "127.0.0.1"),
-            port,
-            concurrency,
-            duration: seconds("duration", 10.0)?,
-            warmup: seconds("warmup", 1.0)?,
-            multi_thread,
-            label: o.text("label", "raw tokio sockets (the floor)"),
-        })
-    }
-}
 
 /// How much of `buf` one whole HTTP/1.1 message takes, if it is all there: the head, then a
 /// `Content-Length` body. `Err` for anything else (no length, a bad head, an answer not 200).
@@ -158,27 +106,13 @@ async fn capture_trigger() -> Result<Vec<u8>, String> {
     server.await.map_err(|e| e.to_string())?
 }
 
-#[derive(Debug, Default)]
-struct TaskResult {
-    latencies_us: Vec<u32>,
-    errors: u64,
-    first_error: Option<String>,
-}
-
 /// One connection, one request in flight, back to back until `STOP`.
 async fn load_task(addr: String, request: Arc<[u8]>, phase: Arc<AtomicU8>) -> TaskResult {
-    let mut result = TaskResult {
-        latencies_us: Vec::with_capacity(64 * 1024),
-        ..TaskResult::default()
-    };
-    let fail = |result: &mut TaskResult, e: String| {
-        result.errors += 1;
-        result.first_error.get_or_insert(e);
-    };
+    let mut result = TaskResult::default();
     let mut socket = match TcpStream::connect(&addr).await {
         Ok(s) => s,
         Err(e) => {
-            fail(&mut result, format!("connect: {e}"));
+            result.failed(format!("connect: {e}"));
             return result;
         }
     };
@@ -192,7 +126,7 @@ async fn load_task(addr: String, request: Arc<[u8]>, phase: Arc<AtomicU8>) -> Ta
         };
         let started = Instant::now();
         if let Err(e) = socket.write_all(&request).await {
-            fail(&mut result, format!("write: {e}"));
+            result.failed(format!("write: {e}"));
             break;
         }
         buf.clear();
@@ -209,22 +143,21 @@ async fn load_task(addr: String, request: Arc<[u8]>, phase: Arc<AtomicU8>) -> Ta
             }
         };
         if let Err(e) = answered {
-            fail(&mut result, e);
+            result.failed(e);
             break;
         }
         if measuring {
-            let us = started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-            result.latencies_us.push(us);
+            result.answered(started);
         }
     }
     result
 }
 
-async fn run(args: Args) -> Result<Summary, String> {
+async fn run(load: LoadOptions) -> Result<Summary, String> {
     let request: Arc<[u8]> = capture_trigger().await?.into();
-    let addr = format!("{}:{}", args.host, args.port);
+    let addr = format!("{}:{}", load.host, load.port);
     let phase = Arc::new(AtomicU8::new(WARMUP));
-    let tasks: Vec<_> = (0..args.concurrency)
+    let tasks: Vec<_> = (0..load.concurrency)
         .map(|_| {
             tokio::spawn(load_task(
                 addr.clone(),
@@ -234,80 +167,33 @@ async fn run(args: Args) -> Result<Summary, String> {
         })
         .collect();
 
-    tokio::time::sleep(args.warmup).await;
+    tokio::time::sleep(load.warmup).await;
     let cpu_before = cpu_time().ok_or("cannot read /proc/self/stat (Linux only)")?;
     let started = Instant::now();
     phase.store(MEASURE, Ordering::Relaxed);
-    tokio::time::sleep(args.duration).await;
+    tokio::time::sleep(load.duration).await;
     let elapsed = started.elapsed();
     let cpu_after = cpu_time().ok_or("cannot read /proc/self/stat")?;
     phase.store(STOP, Ordering::Relaxed);
 
-    let mut latencies = Vec::new();
-    let mut errors = 0;
+    let mut results = Vec::with_capacity(tasks.len());
     for task in tasks {
-        let r = task.await.map_err(|e| format!("load task: {e}"))?;
-        latencies.extend_from_slice(&r.latencies_us);
-        errors += r.errors;
-        if let Some(e) = r.first_error {
-            eprintln!("raw-load: a task failed: {e}");
-        }
+        results.push(task.await.map_err(|e| format!("load task: {e}"))?);
     }
-    latencies.sort_unstable();
-    Ok(Summary {
-        client: args.label.clone(),
-        runtime: if args.multi_thread {
-            "tokio multi-thread".into()
-        } else {
-            "tokio current-thread".into()
-        },
-        concurrency: args.concurrency,
-        triggers: latencies.len() as u64,
-        errors,
-        elapsed,
-        p50_us: percentile(&latencies, 50.0),
-        p99_us: percentile(&latencies, 99.0),
-        cpu: cpu_after.saturating_sub(cpu_before),
-        peak_rss_kib: peak_rss_kib().unwrap_or(0),
-    })
+    let cpu = cpu_after.saturating_sub(cpu_before);
+    Ok(summarize("raw-load", &load, results, elapsed, cpu))
 }
 
 fn main() -> ExitCode {
-    let args = match Args::parse() {
-        Ok(args) => args,
+    let load = Options::parse(std::env::args().skip(1)).and_then(|o| {
+        o.only(&LoadOptions::NAMES)?;
+        LoadOptions::from_options(&o, "raw tokio sockets (the floor)")
+    });
+    match load {
+        Ok(load) => run_load("raw-load", load.multi_thread, run(load)),
         Err(e) => {
             eprintln!("raw-load: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = if args.multi_thread {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    };
-    let runtime = match runtime {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("raw-load: tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(summary) => {
-            println!("{}", summary.to_json());
-            if summary.errors > 0 || summary.triggers == 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(e) => {
-            eprintln!("raw-load: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
