@@ -14,8 +14,9 @@
 //! pool ends up with one per task in flight) and sends back to back.
 //!
 //! The request is captured once at start: a `Pusher` with default features triggers
-//! `pusher_bench::{CHANNEL, EVENT, DATA}` to a one-shot listener here, and those bytes (its
-//! signature and timestamp go stale, which the sink does not check) are what every task sends.
+//! `pusher_bench::{CHANNEL, EVENT, DATA}` to a one-shot listener here, and those bytes are what
+//! every task sends: its signature and timestamp go stale and its `Host` names the listener's
+//! port, none of which the sink checks.
 //! Each answer is read to its end (`Content-Length` framing, which is what the sink sends); an
 //! answer of another status or framing counts as an error and ends the task.
 
